@@ -1,0 +1,4 @@
+export * from './jsonrpc/index.js';
+export * from './legacy/index.js';
+export type * from './transport.js';
+export type * from './tree.js';
