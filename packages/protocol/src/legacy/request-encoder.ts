@@ -1,0 +1,254 @@
+/**
+ * Legacy text request encoder (PROTOCOL.md 2). It writes the shortest form
+ * that parses back to exactly the input, and refuses what the grammar cannot
+ * express instead of writing bytes that would parse differently.
+ */
+
+import { BACKSLASH, COLON, isBlank, NL, QUOTE } from './bytes.js';
+import { MiProtocolError } from './errors.js';
+import { MAX_DATAGRAM_SIZE } from './limits.js';
+import { encodeUtf8, isWellFormed } from './text.js';
+
+/** A name or value: text (written as UTF-8) or exact bytes; `null`/`undefined` = absent. */
+type Part = string | Uint8Array | null | undefined;
+
+/**
+ * One argument to encode: a string or bytes is a value-only argument;
+ * an object gives a name and/or a value (`null`/`undefined`/missing = absent,
+ * `''` = present and empty).
+ */
+export type RequestArgumentInput =
+  | string
+  | Uint8Array
+  | {
+      readonly name?: string | Uint8Array | null | undefined;
+      readonly value?: string | Uint8Array | null | undefined;
+    };
+
+function toBytes(part: string | Uint8Array, what: string, index: number): Uint8Array {
+  if (typeof part !== 'string') {
+    if (part instanceof Uint8Array) return part;
+    throw unencodable(`${what} must be a string or a Uint8Array`, index);
+  }
+  // A lone surrogate would be written as U+FFFD and not parse back to itself.
+  if (!isWellFormed(part)) throw unencodable(`${what} contains a lone UTF-16 surrogate`, index);
+  return encodeUtf8(part);
+}
+
+function unencodable(message: string, index: number): MiProtocolError {
+  return new MiProtocolError('UNENCODABLE_ARGUMENT', `argument ${index}: ${message}`);
+}
+
+function indexOfPair(b: Uint8Array, x: number, y: number): number {
+  for (let i = b.indexOf(x); i >= 0 && i + 1 < b.length; i = b.indexOf(x, i + 1)) {
+    if (b[i + 1] === y) return i;
+  }
+  return -1;
+}
+
+/**
+ * Can `b` be written unquoted (after `name::` or alone on its line) and read
+ * back unchanged? Needs: non-empty (an empty unquoted value is absent), no
+ * `"` (a parse error), no `\n` (ends the line), no blank at either end
+ * (skipped / trimmed by the parser).
+ */
+function isPlainSafe(b: Uint8Array): boolean {
+  const n = b.length;
+  return (
+    n > 0 && !isBlank(b[0]!) && !isBlank(b[n - 1]!) && b.indexOf(QUOTE) < 0 && b.indexOf(NL) < 0
+  );
+}
+
+/**
+ * A quoted value can hold any bytes except that it cannot END with a
+ * backslash: the closing quote would read as an escaped `\"` (PROTOCOL.md 2.2;
+ * `\\` is not an escape, so there is no way to write a final backslash).
+ */
+function isQuotable(b: Uint8Array): boolean {
+  return b.length === 0 || b[b.length - 1] !== BACKSLASH;
+}
+
+/** Size of `"` + content with each `"` as `\"` + `"`. */
+function quotedSize(b: Uint8Array): number {
+  let quotes = 0;
+  for (let i = b.indexOf(QUOTE); i >= 0; i = b.indexOf(QUOTE, i + 1)) quotes++;
+  return b.length + quotes + 2;
+}
+
+/** How a value is written. */
+const FORM = { PLAIN: 0, QUOTED: 1 } as const;
+type Form = (typeof FORM)[keyof typeof FORM];
+
+interface Planned {
+  readonly name: Uint8Array | null;
+  /** Write `::` before the value even without a name (value-only text containing `::`). */
+  readonly separator: boolean;
+  readonly value: Uint8Array | null;
+  readonly form: Form;
+  readonly size: number; // bytes including the final "\n"
+}
+
+/**
+ * A name must read back unchanged from `NAME::`: non-empty (an empty name is
+ * absent), no `"`, no `\n`, no `::` (the first `::` splits), not ending in
+ * `:` (`a:` + `::` splits after `a`), no blank at either end (trimmed).
+ */
+function checkName(b: Uint8Array, index: number): void {
+  const n = b.length;
+  if (n === 0) throw unencodable('an empty name cannot be written (it reads as absent)', index);
+  if (isBlank(b[0]!) || isBlank(b[n - 1]!)) {
+    throw unencodable('a name cannot start or end with a blank (it is trimmed)', index);
+  }
+  if (b.indexOf(QUOTE) >= 0) throw unencodable("a name cannot contain '\"'", index);
+  if (b.indexOf(NL) >= 0) throw unencodable('a name cannot contain a newline', index);
+  if (indexOfPair(b, COLON, COLON) >= 0) throw unencodable('a name cannot contain "::"', index);
+  if (b[n - 1] === COLON) throw unencodable('a name cannot end with ":"', index);
+}
+
+function plan(arg: RequestArgumentInput, index: number): Planned {
+  let namePart: Part;
+  let valuePart: Part;
+  if (typeof arg === 'string' || arg instanceof Uint8Array) {
+    namePart = null;
+    valuePart = arg;
+  } else if (typeof arg === 'object' && arg !== null) {
+    namePart = arg.name;
+    valuePart = arg.value;
+  } else {
+    throw unencodable('must be a string, a Uint8Array or { name?, value? }', index);
+  }
+  const name =
+    namePart === null || namePart === undefined ? null : toBytes(namePart, 'name', index);
+  const value =
+    valuePart === null || valuePart === undefined ? null : toBytes(valuePart, 'value', index);
+
+  if (name !== null) {
+    checkName(name, index);
+    const head = name.length + 2; // NAME::
+    if (value === null) return { name, separator: true, value, form: FORM.PLAIN, size: head + 1 };
+    // After "::" everything to the end of the line is the value, "::" included.
+    if (isPlainSafe(value)) {
+      return { name, separator: true, value, form: FORM.PLAIN, size: head + value.length + 1 };
+    }
+    if (isQuotable(value)) {
+      return {
+        name,
+        separator: true,
+        value,
+        form: FORM.QUOTED,
+        size: head + quotedSize(value) + 1,
+      };
+    }
+    throw unencodable(
+      "a value ending with a backslash must be written unquoted, but this one also needs quotes (blank at an end, '\"', newline)",
+      index,
+    );
+  }
+
+  if (value === null) {
+    // PROTOCOL.md 2.3: `::` (no name, no value) is a parse error.
+    throw unencodable('an argument needs a name or a value', index);
+  }
+  const hasSeparator = indexOfPair(value, COLON, COLON) >= 0;
+  if (isPlainSafe(value) && !hasSeparator) {
+    return { name, separator: false, value, form: FORM.PLAIN, size: value.length + 1 };
+  }
+  if (isQuotable(value)) {
+    return { name, separator: false, value, form: FORM.QUOTED, size: quotedSize(value) + 1 };
+  }
+  if (isPlainSafe(value)) {
+    // Contains "::" but ends with a backslash: `::VALUE` reads as an absent
+    // name and everything after the first "::" as the value (PROTOCOL.md 2.2).
+    return { name, separator: true, value, form: FORM.PLAIN, size: value.length + 3 };
+  }
+  throw unencodable(
+    "a value ending with a backslash must be written unquoted, but this one also needs quotes (blank at an end, '\"', newline)",
+    index,
+  );
+}
+
+/**
+ * Encodes a request: `:command:\n` then one argument per line (PROTOCOL.md 2).
+ * Values are quoted only when needed (empty, blank at an end, `"`, newline,
+ * or `::` in a value-only argument) and `"` is escaped as `\"` inside quotes.
+ * Every accepted input parses back ({@link parseRequest}) to the same names
+ * and values, byte for byte, absent and empty kept apart.
+ *
+ * Strings are written as UTF-8; pass a Uint8Array for other bytes.
+ *
+ * @throws {MiProtocolError}
+ *   `INVALID_COMMAND`: empty, contains `:` or `\n`, a lone surrogate, or not a string/bytes;
+ *   `UNENCODABLE_ARGUMENT`: no name and no value; an empty name; a name
+ *   with `"`, `\n`, `::`, a final `:` or a blank at an end; a value that
+ *   would need quotes but ends with a backslash; a lone surrogate;
+ *   `REQUEST_TOO_LARGE`: the result would exceed {@link MAX_DATAGRAM_SIZE}.
+ */
+export function encodeRequest(
+  command: string | Uint8Array,
+  args: readonly RequestArgumentInput[] = [],
+): Uint8Array {
+  let cmd: Uint8Array;
+  if (typeof command === 'string') {
+    if (!isWellFormed(command)) {
+      throw new MiProtocolError('INVALID_COMMAND', 'command contains a lone UTF-16 surrogate');
+    }
+    cmd = encodeUtf8(command);
+  } else if (command instanceof Uint8Array) {
+    cmd = command;
+  } else {
+    throw new MiProtocolError('INVALID_COMMAND', 'command must be a string or a Uint8Array');
+  }
+  // PROTOCOL.md 2.1: the name runs to the next ":" and the line must end right there.
+  if (cmd.length === 0) throw new MiProtocolError('INVALID_COMMAND', 'empty command name');
+  if (cmd.indexOf(COLON) >= 0) throw new MiProtocolError('INVALID_COMMAND', 'command contains ":"');
+  if (cmd.indexOf(NL) >= 0)
+    throw new MiProtocolError('INVALID_COMMAND', 'command contains a newline');
+
+  const plans: Planned[] = new Array(args.length);
+  let size = cmd.length + 3;
+  for (let i = 0; i < args.length; i++) {
+    const p = plan(args[i]!, i);
+    plans[i] = p;
+    size += p.size;
+    if (size > MAX_DATAGRAM_SIZE) {
+      throw new MiProtocolError(
+        'REQUEST_TOO_LARGE',
+        `encoded request exceeds ${MAX_DATAGRAM_SIZE} bytes (at argument ${i})`,
+      );
+    }
+  }
+
+  const out = new Uint8Array(size);
+  out[0] = COLON;
+  out.set(cmd, 1);
+  let o = cmd.length + 1;
+  out[o++] = COLON;
+  out[o++] = NL;
+  for (const p of plans) {
+    if (p.name !== null) {
+      out.set(p.name, o);
+      o += p.name.length;
+    }
+    if (p.separator) {
+      out[o++] = COLON;
+      out[o++] = COLON;
+    }
+    const v = p.value;
+    if (v !== null) {
+      if (p.form === FORM.PLAIN) {
+        out.set(v, o);
+        o += v.length;
+      } else {
+        out[o++] = QUOTE;
+        for (let i = 0; i < v.length; i++) {
+          const c = v[i]!;
+          if (c === QUOTE) out[o++] = BACKSLASH;
+          out[o++] = c;
+        }
+        out[o++] = QUOTE;
+      }
+    }
+    out[o++] = NL;
+  }
+  return out;
+}
