@@ -1,0 +1,166 @@
+/**
+ * A reply channel: one bound reply socket talking to one target. The legacy protocol has no
+ * request id (PROTOCOL.md 1), so a channel carries at most one outstanding request at a time and
+ * the client never pairs replies by order.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { SendOutcome } from '@mi-datagram/protocol';
+import { openUdpReplySocket, type UdpTransport } from '@mi-datagram/transport-udp';
+import { openUnixReplySocket, type UnixTransport } from '@mi-datagram/transport-unix';
+import { errnoOf } from './diagnose.js';
+
+/** Receives datagrams that came from the target (datagrams from anyone else are dropped). */
+export type ReplyHandler = (data: Uint8Array, truncated: boolean) => void;
+/** Receives socket-level failures (with the system error when the transport reports one). */
+export type FailureHandler = (error: unknown) => void;
+
+export interface Channel {
+  send(data: Uint8Array): SendOutcome;
+  /** The handler of the request in flight; `null` while idle (stray datagrams are dropped). */
+  onReply: ReplyHandler | null;
+  onFailure: FailureHandler | null;
+  /** The last error the transport reported, cleared by the client before each send. */
+  lastError: unknown;
+  ref(): void;
+  unref(): void;
+  close(): Promise<void>;
+}
+
+/** Where requests go: a resolved `socket_name`. */
+export type ResolvedTarget =
+  | { readonly kind: 'unix'; readonly path: string }
+  | {
+      readonly kind: 'udp';
+      readonly address: string;
+      readonly port: number;
+      readonly family: 4 | 6;
+    };
+
+export interface ChannelOptions {
+  /** Directory for UNIX reply sockets (the transport's default when absent). */
+  readonly socketDir?: string | undefined;
+  /** How long the transport retries a request on a full server queue (ms). */
+  readonly socketTimeout: number;
+}
+
+/** Resolves a parsed `socket_name` once: host names are looked up here, never per call. */
+export async function resolveTarget(
+  parsed:
+    | { readonly kind: 'unix'; readonly path: string }
+    | { readonly kind: 'udp'; readonly host: string; readonly port: number; readonly family: number },
+): Promise<ResolvedTarget> {
+  if (parsed.kind === 'unix') return { kind: 'unix', path: parsed.path };
+  const literal = isIP(parsed.host);
+  if (literal === 4 || literal === 6) {
+    return { kind: 'udp', address: parsed.host, port: parsed.port, family: literal };
+  }
+  const found = await lookup(parsed.host);
+  return {
+    kind: 'udp',
+    address: found.address,
+    port: parsed.port,
+    family: found.family === 6 ? 6 : 4,
+  };
+}
+
+function unixPeerPath(peer: unknown): string | undefined {
+  if (typeof peer === 'string') return peer;
+  if (typeof peer === 'object' && peer !== null && 'path' in peer) {
+    const path = (peer as { readonly path: unknown }).path;
+    return typeof path === 'string' ? path : undefined;
+  }
+  return undefined;
+}
+
+function udpPeerMatches(peer: unknown, target: { address: string; port: number }): boolean {
+  if (typeof peer !== 'object' || peer === null) return false;
+  const { address, port } = peer as { readonly address?: unknown; readonly port?: unknown };
+  if (port !== target.port || typeof address !== 'string') return false;
+  // A dual-stack socket may report an IPv4 peer as ::ffff:a.b.c.d.
+  return address === target.address || address === `::ffff:${target.address}`;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
+class TransportChannel implements Channel {
+  onReply: ReplyHandler | null = null;
+  onFailure: FailureHandler | null = null;
+  lastError: unknown = undefined;
+  private transport: UnixTransport | UdpTransport | undefined;
+  private sendTo: (data: Uint8Array) => SendOutcome = () => 'dropped';
+
+  attach(transport: UnixTransport | UdpTransport, sendTo: (data: Uint8Array) => SendOutcome): void {
+    this.transport = transport;
+    this.sendTo = sendTo;
+  }
+
+  deliver(data: Uint8Array, truncated: boolean): void {
+    this.onReply?.(data, truncated);
+  }
+
+  fail(error: unknown): void {
+    this.lastError = error;
+    this.onFailure?.(error);
+  }
+
+  send(data: Uint8Array): SendOutcome {
+    return this.sendTo(data);
+  }
+
+  ref(): void {
+    this.transport?.ref();
+  }
+
+  unref(): void {
+    this.transport?.unref();
+  }
+
+  async close(): Promise<void> {
+    this.onReply = null;
+    this.onFailure = null;
+    await this.transport?.close();
+  }
+}
+
+/** Opens a fresh reply socket for `target`. Rejects with the system error if it cannot be bound. */
+export async function openChannel(target: ResolvedTarget, options: ChannelOptions): Promise<Channel> {
+  const channel = new TransportChannel();
+  if (target.kind === 'unix') {
+    const transport = await openUnixReplySocket({
+      onMessage(data, peer, info) {
+        // PROTOCOL.md 1: OpenSIPS answers UNIX requests from a second, unbound socket, so an
+        // anonymous peer is the normal case. Our reply socket lives in a private directory.
+        const path = unixPeerPath(peer);
+        if (path === undefined || path === '' || path === target.path) {
+          channel.deliver(data, info.truncated);
+        }
+      },
+      onError(error) {
+        channel.fail(error);
+      },
+      socketTimeout: options.socketTimeout,
+      ...(options.socketDir === undefined ? {} : { dir: options.socketDir }),
+    });
+    channel.attach(transport, (data) => transport.send(data, target.path));
+    return channel;
+  }
+  const host = isLoopback(target.address) ? target.address : target.family === 6 ? '::' : '0.0.0.0';
+  const peer = { address: target.address, port: target.port, family: target.family };
+  const transport = await openUdpReplySocket(
+    { host, family: target.family },
+    {
+      onMessage(data, from, info) {
+        if (udpPeerMatches(from, target)) channel.deliver(data, info.truncated);
+      },
+      onError(error) {
+        channel.fail(error);
+      },
+    },
+  );
+  channel.attach(transport, (data) => transport.send(data, peer));
+  return channel;
+}
+

@@ -1,0 +1,416 @@
+import {
+  encodeRequest,
+  MAX_DATAGRAM_SIZE,
+  type MiNode,
+  parseReply,
+  parseSocketName,
+} from '@mi-datagram/protocol';
+import { type Channel, openChannel, type ResolvedTarget, resolveTarget } from './channel.js';
+import { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
+import { diagnoseUnixPath, errnoOf, phraseFor } from './diagnose.js';
+import { MiClientError } from './errors.js';
+import {
+  encodeJsonRpcRequest,
+  type JsonRpcParams,
+  type MiJsonRpcReply,
+  parseJsonRpcResponse,
+} from './jsonrpc.js';
+
+/** Wire protocol of a client: the legacy text protocol (OpenSIPS 2.x) or JSON-RPC 2.0 (3.x). */
+export type MiProtocolName = 'legacy' | 'jsonrpc';
+
+/**
+ * One legacy argument: a value (`string`/bytes) or a `{ name, value }` pair, either of which may
+ * be absent (`null`/omitted). Quoting and escaping are done by `@mi-datagram/protocol`.
+ */
+export type MiArgument = Parameters<typeof encodeRequest>[1] extends
+  | readonly (infer A)[]
+  | undefined
+  ? A
+  : never;
+
+/** A legacy reply: status, tree and the datagram as received. Any status code resolves. */
+export interface MiReply {
+  /** Decimal status: 2xx success, 4xx/5xx errors (still a reply, not an exception). */
+  readonly code: number;
+  readonly reason: string;
+  readonly nodes: readonly MiNode[];
+  /**
+   * `tree`: an ordinary reply ending with an empty line; `line`: one of the single-line
+   * transport errors without the final empty line (PROTOCOL.md 3, 4).
+   */
+  readonly form: 'tree' | 'line';
+  /** The reply datagram exactly as received (values are never escaped: PROTOCOL.md 3). */
+  readonly raw: Uint8Array;
+}
+
+export interface MiClientOptions<P extends MiProtocolName = MiProtocolName> {
+  /** Wire protocol. Default `'legacy'`. */
+  readonly protocol?: P;
+  /** Default per-call timeout in ms (from sending the request to the reply). Default 2000. */
+  readonly timeout?: number;
+  /** Idle reply sockets kept open for reuse. Default 16; 0 opens a fresh socket per call. */
+  readonly maxIdleSockets?: number;
+  /** Directory in which UNIX reply sockets are created. Default: the transport's (the OS temp dir). */
+  readonly socketDir?: string;
+}
+
+export interface MiCallOptions {
+  /** Timeout of this call in ms. Default: the client's `timeout`. */
+  readonly timeout?: number;
+  /** Cancels the call: it rejects with `ABORTED` and its reply socket is closed. */
+  readonly signal?: AbortSignal;
+}
+
+/** Arguments of {@link MiClient.call}: legacy arguments, or JSON-RPC params. */
+export type MiCallArgs<P extends MiProtocolName> = P extends 'jsonrpc'
+  ? JsonRpcParams
+  : readonly MiArgument[];
+/** Result of {@link MiClient.call}: a legacy reply, or a JSON-RPC response. */
+export type MiCallResult<P extends MiProtocolName> = P extends 'jsonrpc'
+  ? MiJsonRpcReply
+  : MiReply;
+
+/** setTimeout's limit. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+type Outcome<T> = { readonly value: T } | { readonly error: MiClientError };
+/** What a received datagram means for the call: an outcome, or `null` to ignore it. */
+type Interpret<T> = (data: Uint8Array, truncated: boolean) => Outcome<T> | null;
+
+function checkTimeout(value: number, what: string): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${what} must be a positive number of milliseconds`);
+  }
+}
+
+/**
+ * A client for one MI datagram server (`socket_name`: a UNIX socket path or `udp:HOST:PORT`).
+ *
+ * Every outstanding call has its own reply socket, so concurrent calls never see each other's
+ * replies (the legacy protocol has no request id). Sockets of calls that completed are pooled;
+ * a socket whose call timed out, was aborted or failed is closed, never reused.
+ */
+export class MiClient<P extends MiProtocolName = 'legacy'> {
+  /** The `socket_name` this client talks to. */
+  readonly target: string;
+  readonly protocol: P;
+  readonly timeout: number;
+  private readonly parsed: ReturnType<typeof parseSocketName>;
+  private readonly maxIdle: number;
+  private readonly socketDir: string | undefined;
+  private resolved: Promise<ResolvedTarget> | undefined;
+  private readonly idle: Channel[] = [];
+  private readonly inflight = new Set<(error: MiClientError) => void>();
+  private readonly closing = new Set<Promise<void>>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(target: string, options: MiClientOptions<P> = {}) {
+    try {
+      this.parsed = parseSocketName(target);
+    } catch (error) {
+      throw new MiClientError('REQUEST_INVALID', `invalid socket_name: ${JSON.stringify(target)}`, {
+        cause: error,
+        target,
+      });
+    }
+    this.target = target;
+    this.protocol = options.protocol ?? ('legacy' as P);
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    checkTimeout(this.timeout, 'timeout');
+    this.maxIdle = options.maxIdleSockets ?? DEFAULT_MAX_IDLE_SOCKETS;
+    if (!Number.isInteger(this.maxIdle) || this.maxIdle < 0) {
+      throw new RangeError('maxIdleSockets must be a non-negative integer');
+    }
+    this.socketDir = options.socketDir;
+  }
+
+  /** `true` once {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Sends `command` with `args` in the client's protocol and resolves with the reply: a
+   * {@link MiReply} (legacy) or a {@link MiJsonRpcReply} (JSON-RPC). Rejects only with
+   * {@link MiClientError}.
+   */
+  call(command: string, args?: MiCallArgs<P>, options?: MiCallOptions): Promise<MiCallResult<P>>;
+  call(
+    command: string,
+    args?: readonly MiArgument[] | JsonRpcParams,
+    options: MiCallOptions = {},
+  ): Promise<MiReply | MiJsonRpcReply> {
+    if (this.protocol === 'jsonrpc') return this.callJsonRpc(command, args, options);
+    if (args !== undefined && !Array.isArray(args)) {
+      return Promise.reject(
+        new MiClientError('REQUEST_INVALID', 'legacy arguments must be an array', {
+          target: this.target,
+        }),
+      );
+    }
+    return this.callLegacy(command, args, options);
+  }
+
+  /** A legacy text request, whatever the client's `protocol`. */
+  callLegacy(
+    command: string,
+    args: readonly MiArgument[] = [],
+    options: MiCallOptions = {},
+  ): Promise<MiReply> {
+    let request: Uint8Array;
+    try {
+      request = encodeRequest(command, [...args]);
+    } catch (error) {
+      return Promise.reject(this.invalid(error));
+    }
+    return this.exchange(request, options, (data, truncated) => {
+      if (truncated) return { error: this.badReply('reply truncated (larger than a datagram)') };
+      try {
+        const parsed = parseReply(data);
+        return {
+          value: {
+            code: parsed.code,
+            reason: parsed.reason,
+            nodes: parsed.nodes,
+            form: parsed.form,
+            raw: data,
+          },
+        };
+      } catch (error) {
+        const hint = data[0] === 0x7b ? ' (looks like JSON-RPC: is this an OpenSIPS 3.x server?)' : '';
+        return { error: this.badReply(`unreadable reply${hint}`, error) };
+      }
+    });
+  }
+
+  /** A JSON-RPC 2.0 request, whatever the client's `protocol`. Errors are returned as data. */
+  callJsonRpc(
+    method: string,
+    params?: JsonRpcParams,
+    options: MiCallOptions = {},
+  ): Promise<MiJsonRpcReply> {
+    const id = this.nextId++;
+    let request: Uint8Array;
+    try {
+      request = encodeJsonRpcRequest(method, params, id);
+    } catch (error) {
+      return Promise.reject(this.invalid(error));
+    }
+    if (request.length > MAX_DATAGRAM_SIZE) {
+      return Promise.reject(
+        this.invalid(new RangeError(`request is ${request.length} bytes, over ${MAX_DATAGRAM_SIZE}`)),
+      );
+    }
+    return this.exchange(request, options, (data, truncated) => {
+      if (truncated) return { error: this.badReply('reply truncated (larger than a datagram)') };
+      const outcome = parseJsonRpcResponse(data, id);
+      if (outcome.kind === 'foreign') return null;
+      if (outcome.kind === 'invalid') {
+        return { error: this.badReply(`unreadable JSON-RPC reply: ${outcome.reason}`) };
+      }
+      return { value: outcome.reply };
+    });
+  }
+
+  /**
+   * Closes the client: calls in flight reject with `CLOSED`, every reply socket is closed (and
+   * its file removed). Idempotent.
+   */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      const error = new MiClientError('CLOSED', 'client closed', { target: this.target });
+      for (const abort of [...this.inflight]) abort(error);
+      for (const channel of this.idle.splice(0)) this.destroy(channel);
+    }
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  private invalid(error: unknown): MiClientError {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new MiClientError('REQUEST_INVALID', `invalid request: ${detail}`, {
+      cause: error,
+      target: this.target,
+    });
+  }
+
+  private badReply(message: string, cause?: unknown): MiClientError {
+    return new MiClientError('BAD_REPLY', message, {
+      target: this.target,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+
+  private transportError(errno: string | undefined, cause: unknown): MiClientError {
+    const what = errno === undefined ? 'transport failure' : phraseFor(errno);
+    const detail = errno === undefined && cause instanceof Error ? `: ${cause.message}` : '';
+    return new MiClientError('TRANSPORT', `${what}: ${this.target}${detail}`, {
+      target: this.target,
+      cause,
+      ...(errno === undefined ? {} : { errno }),
+    });
+  }
+
+  private resolveOnce(): Promise<ResolvedTarget> {
+    if (this.resolved === undefined) {
+      this.resolved = resolveTarget(this.parsed);
+      // A failed lookup is retried by the next call.
+      this.resolved.catch(() => {
+        this.resolved = undefined;
+      });
+    }
+    return this.resolved;
+  }
+
+  private async acquire(timeout: number): Promise<Channel> {
+    const pooled = this.idle.pop();
+    if (pooled !== undefined) {
+      pooled.ref();
+      return pooled;
+    }
+    const target = await this.resolveOnce();
+    return openChannel(target, {
+      socketDir: this.socketDir,
+      socketTimeout: Math.min(timeout, MAX_TIMER),
+    });
+  }
+
+  private release(channel: Channel): void {
+    if (this.closed || this.idle.length >= this.maxIdle) {
+      this.destroy(channel);
+      return;
+    }
+    channel.onReply = null;
+    channel.onFailure = null;
+    channel.unref();
+    this.idle.push(channel);
+  }
+
+  private destroy(channel: Channel): Promise<void> {
+    const done = channel.close().catch(() => undefined);
+    this.closing.add(done);
+    void done.then(() => this.closing.delete(done));
+    return done;
+  }
+
+  private async diagnoseDrop(channel: Channel): Promise<MiClientError> {
+    // Give the transport one turn to report the system error of the failed send.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const reported = errnoOf(channel.lastError);
+    if (reported !== undefined) return this.transportError(reported, channel.lastError);
+    if (this.parsed.kind === 'unix') {
+      const found = await diagnoseUnixPath(this.parsed.path);
+      return this.transportError(found.errno, channel.lastError);
+    }
+    return this.transportError(undefined, channel.lastError ?? new Error('request not sent'));
+  }
+
+  private exchange<T>(request: Uint8Array, options: MiCallOptions, interpret: Interpret<T>): Promise<T> {
+    const timeout = options.timeout ?? this.timeout;
+    const signal = options.signal;
+    if (this.closed) {
+      return Promise.reject(new MiClientError('CLOSED', 'client closed', { target: this.target }));
+    }
+    try {
+      checkTimeout(timeout, 'timeout');
+    } catch (error) {
+      return Promise.reject(this.invalid(error));
+    }
+    if (signal?.aborted) return Promise.reject(this.aborted(signal));
+
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let channel: Channel | undefined;
+
+      const finish = (outcome: Outcome<T>, reusable: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.inflight.delete(abortCall);
+        const deliver = (): void => {
+          if ('value' in outcome) resolve(outcome.value);
+          else reject(outcome.error);
+        };
+        // Still opening a socket: the acquisition callback below takes care of it.
+        if (channel === undefined) return deliver();
+        channel.onReply = null;
+        channel.onFailure = null;
+        if (reusable) {
+          this.release(channel);
+          deliver();
+        } else {
+          // Never reuse it (a late reply would be taken for the next call's); the call settles
+          // once the socket and its file are gone.
+          void this.destroy(channel).then(deliver);
+        }
+      };
+      const abortCall = (error: MiClientError): void => finish({ error }, false);
+      const onAbort = (): void => finish({ error: this.aborted(signal) }, false);
+      const timer = setTimeout(() => {
+        finish(
+          {
+            error: new MiClientError(
+              'TIMEOUT',
+              `no reply from ${this.target} within ${timeout} ms`,
+              { target: this.target },
+            ),
+          },
+          false,
+        );
+      }, Math.min(timeout, MAX_TIMER));
+
+      this.inflight.add(abortCall);
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      this.acquire(timeout).then(
+        (acquired) => {
+          if (settled) {
+            // Timed out or aborted while opening: nothing was sent on it, it is clean.
+            this.release(acquired);
+            return;
+          }
+          channel = acquired;
+          acquired.lastError = undefined;
+          acquired.onReply = (data, truncated) => {
+            const outcome = interpret(data, truncated);
+            if (outcome !== null) finish(outcome, 'value' in outcome);
+          };
+          acquired.onFailure = (error) => {
+            finish({ error: this.transportError(errnoOf(error), error) }, false);
+          };
+          let sent: ReturnType<Channel['send']>;
+          try {
+            sent = acquired.send(request);
+          } catch (error) {
+            finish({ error: this.transportError(errnoOf(error), error) }, false);
+            return;
+          }
+          if (sent === 'dropped') {
+            void this.diagnoseDrop(acquired).then((error) => finish({ error }, false));
+          }
+        },
+        (error: unknown) => {
+          finish({ error: this.transportError(errnoOf(error), error) }, false);
+        },
+      );
+    });
+  }
+
+  private aborted(signal: AbortSignal | undefined): MiClientError {
+    return new MiClientError('ABORTED', 'call aborted', {
+      target: this.target,
+      ...(signal?.reason === undefined ? {} : { cause: signal.reason }),
+    });
+  }
+}
+
+/** Same as `new MiClient(target, options)`. */
+export function createMiClient<P extends MiProtocolName = 'legacy'>(
+  target: string,
+  options: MiClientOptions<P> = {},
+): MiClient<P> {
+  return new MiClient(target, options);
+}

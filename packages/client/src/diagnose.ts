@@ -1,0 +1,54 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+
+/** A system error code and a short human phrase for it. */
+export interface Diagnosis {
+  readonly errno: string;
+  readonly message: string;
+}
+
+const PHRASES: Readonly<Record<string, string>> = {
+  ENOENT: 'no such socket',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ECONNREFUSED: 'connection refused (nothing is bound to the socket)',
+  ENOTSOCK: 'not a socket',
+  EPROTOTYPE: 'not a datagram socket',
+  ENOTDIR: 'no such socket (a path component is not a directory)',
+  ENAMETOOLONG: 'socket path too long',
+  EAGAIN: 'the server is not reading (its queue is full)',
+  EMSGSIZE: 'request too large for the socket',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed (temporary)',
+};
+
+/** A short phrase for a system error code (`ENOENT` → `no such socket`). */
+export function phraseFor(errno: string): string {
+  return PHRASES[errno] ?? errno;
+}
+
+/** The `code` of a Node.js system error, if it has one. */
+export function errnoOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { readonly code: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * Works out why a datagram to a UNIX socket path could not be delivered, from the file system:
+ * missing path, not a socket, no write permission; a socket file we may write to that still
+ * refused the datagram has nothing bound to it (a stale file left by a dead server).
+ */
+export async function diagnoseUnixPath(path: string): Promise<Diagnosis> {
+  try {
+    const info = await stat(path);
+    if (!info.isSocket()) return { errno: 'ENOTSOCK', message: phraseFor('ENOTSOCK') };
+    await access(path, constants.W_OK);
+    return { errno: 'ECONNREFUSED', message: phraseFor('ECONNREFUSED') };
+  } catch (error) {
+    const errno = errnoOf(error) ?? 'EIO';
+    return { errno, message: phraseFor(errno) };
+  }
+}
