@@ -1,0 +1,587 @@
+import { type RemoteInfo, Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type {
+  DatagramHandler,
+  DatagramInfo,
+  DatagramTransport,
+  SendOutcome,
+  TransportStats,
+} from '@mi-datagram/protocol';
+import { invalidArgument, UdpTransportError } from './errors.js';
+import {
+  MAX_DATAGRAM_SIZE,
+  type ResolvedOptions,
+  resolveOptions,
+  type UdpTransportOptions,
+} from './options.js';
+import { formatUdpAddress, type UdpFamily, type UdpPeer } from './peer.js';
+import { stopReceiving } from './stop-receiving.js';
+
+/** Counters of a {@link UdpTransport}: the shared {@link TransportStats} plus UDP details. */
+export interface UdpTransportStats extends TransportStats {
+  /**
+   * (shared) Sends handed over while the socket's libuv send queue was not
+   * empty, i.e. behind a datagram the kernel refused with EAGAIN and libuv
+   * is retrying (the send returned `'queued'`).
+   */
+  readonly retried: number;
+  /** (shared) Datagrams waiting in libuv's send queue for the kernel to accept them, right now. */
+  readonly pending: number;
+  /** Sends handed to `node:dgram` whose completion has not been reported yet. */
+  readonly outstanding: number;
+  /** Bytes of those outstanding sends. */
+  readonly outstandingBytes: number;
+  /** Of `dropped`: sends refused because `maxPendingReplies`/`maxPendingBytes` was reached. */
+  readonly droppedPendingLimit: number;
+  /** Of `dropped`: sends given up after `socketTimeout` ms. */
+  readonly droppedTimeout: number;
+  /** Of `dropped`: sends whose completion reported an error (kernel refused). */
+  readonly droppedError: number;
+  /** Of `dropped`: datagrams larger than 65457 bytes, never sent. */
+  readonly droppedTooLarge: number;
+  /** Of `dropped`: sends attempted after `close()`, or cancelled by it. */
+  readonly droppedClosed: number;
+  /** Sends given up after `socketTimeout` that the kernel accepted later anyway (not counted as `sent`). */
+  readonly lateSent: number;
+}
+
+const WHOLE: DatagramInfo = Object.freeze({ truncated: false });
+const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
+/**
+ * Largest UDP payload without IPv6 jumbograms (65535 - 8-byte UDP header).
+ * Node reads into a 64 KiB buffer, so no datagram can be cut; anything
+ * longer would mean a cut one.
+ */
+const MAX_UDP_PAYLOAD = 65527;
+const INITIAL_RING_CAPACITY = 16;
+
+/** Sockets a transport has closed, to tell them apart on a second adoption. */
+const closedSockets = new WeakSet<Socket>();
+/** Sockets owned by a live transport. */
+const adoptedSockets = new WeakSet<Socket>();
+
+/**
+ * A bound UDP socket implementing the {@link DatagramTransport} contract.
+ * Create one with {@link bindUdpSocket}, {@link openUdpReplySocket} or
+ * {@link adoptUdpSocket} (the constructor is the latter).
+ */
+export class UdpTransport implements DatagramTransport<UdpPeer> {
+  /** `udp:127.0.0.1:40123` or `udp:[::1]:40123`, with the real port. */
+  readonly address: string;
+  /** The bound IP address (no brackets). */
+  readonly host: string;
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  readonly family: UdpFamily;
+
+  readonly #socket: Socket;
+  readonly #options: ResolvedOptions;
+  readonly #familyNumber: 4 | 6;
+  #closed = false;
+  #closePromise: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+  #referenced = true;
+  #messageListenerRef: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
+
+  // Counters.
+  #received = 0;
+  #truncated = 0;
+  #sent = 0;
+  #retried = 0;
+  #droppedPendingLimit = 0;
+  #droppedTimeout = 0;
+  #droppedError = 0;
+  #droppedTooLarge = 0;
+  #droppedClosed = 0;
+  #lateSent = 0;
+
+  // Outstanding sends, oldest first, in a ring (sizes and start times).
+  // node:dgram completes sends of one socket in the order they were made
+  // (IP-literal peers only, see send()), so the oldest completion is the
+  // head. Growth is by doubling, up to maxPendingReplies.
+  #ringSize: Int32Array = new Int32Array(INITIAL_RING_CAPACITY);
+  #ringTime: Float64Array = new Float64Array(INITIAL_RING_CAPACITY);
+  #ringMask = INITIAL_RING_CAPACITY - 1;
+  #head = 0;
+  #outstanding = 0;
+  #outstandingBytes = 0;
+  /** The first `#givenUp` outstanding sends have passed socketTimeout and are already counted dropped. */
+  #givenUp = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  /**
+   * Takes over `socket`, which must be a bound `dgram.Socket` (bound here, or
+   * received from another process). The transport owns it from now on and
+   * closes it in {@link close}.
+   */
+  constructor(socket: Socket, options?: UdpTransportOptions) {
+    if (!(socket instanceof Socket)) throw invalidArgument('socket must be a dgram.Socket');
+    if (closedSockets.has(socket)) {
+      throw new UdpTransportError('CLOSED', 'socket was closed by a transport already');
+    }
+    if (adoptedSockets.has(socket)) {
+      throw invalidArgument('socket is already owned by another transport');
+    }
+    this.#options = resolveOptions(options);
+    let local: { address: string; port: number; family: string };
+    try {
+      local = socket.address();
+    } catch (error) {
+      throw new UdpTransportError('INVALID_ARGUMENT', 'socket is not bound (or already closed)', {
+        cause: error,
+      });
+    }
+    const family = isIP(local.address);
+    if (family !== 4 && family !== 6) {
+      throw invalidArgument(`socket has an unexpected local address ${local.address}`);
+    }
+    adoptedSockets.add(socket);
+    this.#socket = socket;
+    this.#familyNumber = family;
+    this.family = family === 4 ? 'IPv4' : 'IPv6';
+    this.host = local.address;
+    this.port = local.port;
+    this.address = formatUdpAddress(local.address, local.port, this.family);
+
+    socket.on('error', this.#onSocketError);
+    socket.on('close', this.#onSocketClose);
+    const { onMessage, onError } = this.#options;
+    if (onMessage === undefined) {
+      if (!stopReceiving(socket)) {
+        this.#warn(
+          new UdpTransportError(
+            'RECEIVE_NOT_STOPPED',
+            `${this.address}: could not stop reading; this process may consume datagrams meant for others`,
+            { address: this.address },
+          ),
+        );
+      }
+    } else {
+      this.#messageListenerRef =
+        onError === undefined
+          ? this.#messageListener(onMessage)
+          : this.#guardedMessageListener(onMessage, onError);
+      socket.on('message', this.#messageListenerRef);
+    }
+    this.#applyBufferSizes();
+  }
+
+  /**
+   * Sends one datagram to `peer` (whose `address` must be an IP literal of the
+   * socket's family: host names are resolved once, see `resolveUdpPeer`).
+   *
+   * - `'sent'`: handed over; node:dgram passes it to the kernel on this tick.
+   * - `'queued'`: handed over, but behind datagrams the kernel refused with
+   *   EAGAIN that libuv is retrying; it goes out when the kernel takes them.
+   * - `'dropped'`: not sent, counted: transport closed, larger than 65457
+   *   bytes (also reported as `DATAGRAM_TOO_LARGE` through `onError`), or
+   *   `maxPendingReplies`/`maxPendingBytes` reached.
+   *
+   * A handed-over send is later counted `sent`, or `dropped` if the kernel
+   * refuses it (`SEND_FAILED` through `onError`) or if it is still not
+   * complete after `socketTimeout` ms. `data` must not change until then.
+   * Never throws except for bad arguments (`INVALID_ARGUMENT`).
+   */
+  send(data: Uint8Array, peer: UdpPeer): SendOutcome {
+    if (!(data instanceof Uint8Array)) throw invalidArgument('data must be a Uint8Array');
+    if (typeof peer !== 'object' || peer === null) throw invalidArgument('peer must be an object');
+    const { address, port } = peer;
+    if (typeof port !== 'number' || !(port >= 1 && port <= 65535) || Math.floor(port) !== port) {
+      throw invalidArgument(`peer port must be an integer from 1 to 65535, got ${String(port)}`);
+    }
+    if (typeof address !== 'string' || isIP(address) !== this.#familyNumber) {
+      throw invalidArgument(
+        `peer address must be an ${this.family} literal for ${this.address}, got ${String(address)}`,
+      );
+    }
+    if (this.#closed) {
+      this.#droppedClosed++;
+      return 'dropped';
+    }
+    const length = data.byteLength;
+    if (length > MAX_DATAGRAM_SIZE) {
+      this.#droppedTooLarge++;
+      this.#report(
+        new UdpTransportError(
+          'DATAGRAM_TOO_LARGE',
+          `datagram of ${length} bytes to ${formatUdpAddress(address, port, this.family)} not sent: the limit is ${MAX_DATAGRAM_SIZE}`,
+          { address: formatUdpAddress(address, port, this.family) },
+        ),
+      );
+      return 'dropped';
+    }
+    if (
+      this.#outstanding >= this.#options.maxPendingReplies ||
+      this.#outstandingBytes + length > this.#options.maxPendingBytes
+    ) {
+      this.#droppedPendingLimit++;
+      if (this.#options.onWarning !== undefined) {
+        this.#warn(
+          new UdpTransportError(
+            'PENDING_LIMIT',
+            `reply to ${formatUdpAddress(address, port, this.family)} dropped: ${this.#outstanding} replies (${this.#outstandingBytes} bytes) outstanding`,
+            { address: formatUdpAddress(address, port, this.family) },
+          ),
+        );
+      }
+      return 'dropped';
+    }
+    // libuv tries a synchronous sendmsg first unless datagrams are already
+    // waiting in its queue (they got EAGAIN); then this one waits behind them.
+    const queued = this.#socket.getSendQueueCount() > 0;
+    this.#socket.send(data, port, address, this.#onSendDone);
+    this.#push(length);
+    if (queued) {
+      this.#retried++;
+      return 'queued';
+    }
+    return 'sent';
+  }
+
+  /**
+   * Stops receiving at once, lets the sends already handed over reach the
+   * kernel, then closes the socket: datagrams still waiting in libuv's queue
+   * (EAGAIN) are cancelled and counted dropped. Idempotent: every call returns
+   * the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closePromise !== undefined) return this.#closePromise;
+    this.#closed = true;
+    this.#removeMessageListener();
+    this.#clearTimer();
+    this.#closePromise = new Promise<void>((resolve) => {
+      this.#resolveClosed = resolve;
+      // node:dgram hands a send to libuv on a later tick (after its address
+      // lookup); closing before that would lose it silently. setImmediate
+      // runs after every pending tick.
+      setImmediate(() => {
+        try {
+          this.#socket.close();
+        } catch {
+          // Already closed by someone else: the 'close' event has fired or will.
+          this.#finishClose();
+        }
+      });
+    });
+    return this.#closePromise;
+  }
+
+  /** Keeps the event loop alive while the socket is open (the default). */
+  ref(): void {
+    this.#referenced = true;
+    if (!this.#closed) this.#socket.ref();
+  }
+
+  /** Lets the process exit while the socket is open. */
+  unref(): void {
+    this.#referenced = false;
+    if (!this.#closed) this.#socket.unref();
+  }
+
+  /**
+   * The underlying `dgram.Socket`, to hand it to a child process
+   * (`child.send(message, transport.socket)`). Do not read from, send on or
+   * close it directly: the transport owns it.
+   */
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  /** Whether the transport keeps the event loop alive. */
+  get referenced(): boolean {
+    return this.#referenced;
+  }
+
+  /** Whether {@link close} was called (or the socket was closed underneath). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** SO_RCVBUF as the kernel reports it (Linux: twice the granted size); 0 once closed. */
+  get receiveBufferSize(): number {
+    if (this.#closed) return 0;
+    try {
+      return this.#socket.getRecvBufferSize();
+    } catch {
+      return 0;
+    }
+  }
+
+  /** SO_SNDBUF as the kernel reports it (Linux: twice the granted size); 0 once closed. */
+  get sendBufferSize(): number {
+    if (this.#closed) return 0;
+    try {
+      return this.#socket.getSendBufferSize();
+    } catch {
+      return 0;
+    }
+  }
+
+  stats(): UdpTransportStats {
+    let pending = 0;
+    if (!this.#closed) {
+      try {
+        pending = this.#socket.getSendQueueCount();
+      } catch {
+        pending = 0;
+      }
+    }
+    return {
+      received: this.#received,
+      truncated: this.#truncated,
+      sent: this.#sent,
+      retried: this.#retried,
+      dropped:
+        this.#droppedPendingLimit +
+        this.#droppedTimeout +
+        this.#droppedError +
+        this.#droppedTooLarge +
+        this.#droppedClosed,
+      pending,
+      outstanding: this.#outstanding,
+      outstandingBytes: this.#outstandingBytes,
+      droppedPendingLimit: this.#droppedPendingLimit,
+      droppedTimeout: this.#droppedTimeout,
+      droppedError: this.#droppedError,
+      droppedTooLarge: this.#droppedTooLarge,
+      droppedClosed: this.#droppedClosed,
+      lateSent: this.#lateSent,
+    };
+  }
+
+  // --- receive -------------------------------------------------------------
+
+  #messageListener(onMessage: DatagramHandler<UdpPeer>): (data: Buffer, rinfo: RemoteInfo) => void {
+    return (data, rinfo) => {
+      this.#received++;
+      // rinfo is a fresh object per datagram with address/port/family: it is the peer.
+      if (data.length > MAX_UDP_PAYLOAD) {
+        this.#truncated++;
+        onMessage(data, rinfo, TRUNCATED);
+      } else {
+        onMessage(data, rinfo, WHOLE);
+      }
+    };
+  }
+
+  #guardedMessageListener(
+    onMessage: DatagramHandler<UdpPeer>,
+    onError: (error: UdpTransportError) => void,
+  ): (data: Buffer, rinfo: RemoteInfo) => void {
+    const deliver = this.#messageListener(onMessage);
+    return (data, rinfo) => {
+      try {
+        deliver(data, rinfo);
+      } catch (error) {
+        onError(
+          new UdpTransportError('HANDLER_FAILED', `onMessage threw: ${String(error)}`, {
+            address: this.address,
+            cause: error,
+          }),
+        );
+      }
+    };
+  }
+
+  // --- send accounting -------------------------------------------------------
+
+  #push(length: number): void {
+    if (this.#outstanding > this.#ringMask) this.#grow();
+    const index = (this.#head + this.#outstanding) & this.#ringMask;
+    this.#ringSize[index] = length;
+    this.#ringTime[index] = performance.now();
+    this.#outstanding++;
+    this.#outstandingBytes += length;
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(this.#sweep, this.#options.socketTimeout);
+      this.#timer.unref();
+    }
+  }
+
+  #grow(): void {
+    const capacity = (this.#ringMask + 1) * 2;
+    const sizes = new Int32Array(capacity);
+    const times = new Float64Array(capacity);
+    for (let i = 0; i < this.#outstanding; i++) {
+      const from = (this.#head + i) & this.#ringMask;
+      sizes[i] = this.#ringSize[from] ?? 0;
+      times[i] = this.#ringTime[from] ?? 0;
+    }
+    this.#ringSize = sizes;
+    this.#ringTime = times;
+    this.#ringMask = capacity - 1;
+    this.#head = 0;
+  }
+
+  /** The one completion callback of every send (no closure per datagram). */
+  readonly #onSendDone = (error: Error | null): void => {
+    if (this.#outstanding === 0) return; // accounted for at close already
+    const length = this.#ringSize[this.#head] ?? 0;
+    this.#head = (this.#head + 1) & this.#ringMask;
+    this.#outstanding--;
+    this.#outstandingBytes -= length;
+    if (this.#givenUp > 0) {
+      // Counted dropped at its deadline already.
+      this.#givenUp--;
+      if (!error) this.#lateSent++;
+      return;
+    }
+    if (!error) {
+      this.#sent++;
+      return;
+    }
+    if (this.#closed) {
+      this.#droppedClosed++; // cancelled by close (ECANCELED)
+      return;
+    }
+    this.#droppedError++;
+    this.#report(
+      new UdpTransportError('SEND_FAILED', `send from ${this.address} failed: ${error.message}`, {
+        address: this.address,
+        cause: error,
+        ...systemCodeDetail(error),
+      }),
+    );
+  };
+
+  /** Gives up outstanding sends older than socketTimeout; re-arms for the next oldest. */
+  readonly #sweep = (): void => {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const timeout = this.#options.socketTimeout;
+    const now = performance.now();
+    let newlyGivenUp = 0;
+    while (this.#givenUp < this.#outstanding) {
+      const started = this.#ringTime[(this.#head + this.#givenUp) & this.#ringMask] ?? 0;
+      if (started + timeout > now) break;
+      this.#givenUp++;
+      newlyGivenUp++;
+    }
+    if (newlyGivenUp > 0) {
+      this.#droppedTimeout += newlyGivenUp;
+      this.#warn(
+        new UdpTransportError(
+          'SEND_TIMEOUT',
+          `${newlyGivenUp} replies from ${this.address} not completed within ${timeout} ms: counted dropped`,
+          { address: this.address },
+        ),
+      );
+    }
+    if (this.#givenUp < this.#outstanding) {
+      const oldest = this.#ringTime[(this.#head + this.#givenUp) & this.#ringMask] ?? now;
+      this.#timer = setTimeout(this.#sweep, Math.max(0, oldest + timeout - now));
+      this.#timer.unref();
+    }
+  };
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  // --- lifecycle ------------------------------------------------------------
+
+  readonly #onSocketError = (error: Error): void => {
+    this.#report(
+      new UdpTransportError('SOCKET_ERROR', `${this.address}: ${error.message}`, {
+        address: this.address,
+        cause: error,
+        ...systemCodeDetail(error),
+      }),
+    );
+  };
+
+  readonly #onSocketClose = (): void => {
+    this.#finishClose();
+  };
+
+  #finishClose(): void {
+    this.#closed = true;
+    this.#clearTimer();
+    closedSockets.add(this.#socket);
+    adoptedSockets.delete(this.#socket);
+    // Whatever never completed (node:dgram drops sends issued after close
+    // without calling back) is dropped now.
+    this.#droppedClosed += this.#outstanding - this.#givenUp;
+    this.#outstanding = 0;
+    this.#outstandingBytes = 0;
+    this.#givenUp = 0;
+    this.#socket.removeListener('close', this.#onSocketClose);
+    this.#removeMessageListener();
+    // Keep the 'error' listener: an error emitted late must not crash the process.
+    if (this.#closePromise === undefined) {
+      this.#closePromise = Promise.resolve();
+    }
+    this.#resolveClosed?.();
+    this.#resolveClosed = undefined;
+  }
+
+  #removeMessageListener(): void {
+    if (this.#messageListenerRef !== undefined) {
+      this.#socket.removeListener('message', this.#messageListenerRef);
+      this.#messageListenerRef = undefined;
+    }
+  }
+
+  #applyBufferSizes(): void {
+    const { receiveBufferSize, sendBufferSize } = this.#options;
+    if (receiveBufferSize !== undefined) {
+      this.#applyBufferSize('receive', receiveBufferSize);
+    }
+    if (sendBufferSize !== undefined) {
+      this.#applyBufferSize('send', sendBufferSize);
+    }
+  }
+
+  #applyBufferSize(which: 'receive' | 'send', requested: number): void {
+    let granted: number;
+    try {
+      if (which === 'receive') {
+        this.#socket.setRecvBufferSize(requested);
+        granted = this.#socket.getRecvBufferSize();
+      } else {
+        this.#socket.setSendBufferSize(requested);
+        granted = this.#socket.getSendBufferSize();
+      }
+    } catch (error) {
+      this.#warn(
+        new UdpTransportError(
+          'BUFFER_SIZE',
+          `${this.address}: cannot set the ${which} buffer size`,
+          {
+            address: this.address,
+            cause: error,
+          },
+        ),
+      );
+      return;
+    }
+    // Linux reports twice the granted size (bookkeeping overhead included).
+    if (granted < requested) {
+      this.#warn(
+        new UdpTransportError(
+          'BUFFER_SIZE',
+          `${this.address}: ${which} buffer is ${granted} bytes, ${requested} requested (raise net.core.${which === 'receive' ? 'rmem_max' : 'wmem_max'})`,
+          { address: this.address },
+        ),
+      );
+    }
+  }
+
+  #report(error: UdpTransportError): void {
+    const { onError } = this.#options;
+    if (onError !== undefined) onError(error);
+  }
+
+  #warn(warning: UdpTransportError): void {
+    const { onWarning } = this.#options;
+    if (onWarning !== undefined) onWarning(warning);
+  }
+}
+
+function systemCodeDetail(error: Error): { systemCode?: string } {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? { systemCode: code } : {};
+}
