@@ -4,11 +4,10 @@
  * the client never pairs replies by order.
  */
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 import type { SendOutcome } from '@mi-datagram/protocol';
 import { openUdpReplySocket, type UdpTransport } from '@mi-datagram/transport-udp';
-import { openUnixReplySocket, type UnixTransport } from '@mi-datagram/transport-unix';
-import { errnoOf } from './diagnose.js';
+import type { UnixTransport } from '@mi-datagram/transport-unix';
 
 /** Receives datagrams that came from the target (datagrams from anyone else are dropped). */
 export type ReplyHandler = (data: Uint8Array, truncated: boolean) => void;
@@ -48,7 +47,12 @@ export interface ChannelOptions {
 export async function resolveTarget(
   parsed:
     | { readonly kind: 'unix'; readonly path: string }
-    | { readonly kind: 'udp'; readonly host: string; readonly port: number; readonly family: number },
+    | {
+        readonly kind: 'udp';
+        readonly host: string;
+        readonly port: number;
+        readonly family: number;
+      },
 ): Promise<ResolvedTarget> {
   if (parsed.kind === 'unix') return { kind: 'unix', path: parsed.path };
   const literal = isIP(parsed.host);
@@ -73,16 +77,25 @@ function unixPeerPath(peer: unknown): string | undefined {
   return undefined;
 }
 
-function udpPeerMatches(peer: unknown, target: { address: string; port: number }): boolean {
+/** Canonical text of an IP address, IPv4 as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
+function canonicalAddress(address: string): string {
+  if (isIP(address) === 4) return `::ffff:${address}`;
+  return new SocketAddress({ address, family: 'ipv6' }).address;
+}
+
+function sameUdpPeer(
+  peer: unknown,
+  target: { readonly address: string; readonly port: number },
+): boolean {
   if (typeof peer !== 'object' || peer === null) return false;
   const { address, port } = peer as { readonly address?: unknown; readonly port?: unknown };
   if (port !== target.port || typeof address !== 'string') return false;
-  // A dual-stack socket may report an IPv4 peer as ::ffff:a.b.c.d.
-  return address === target.address || address === `::ffff:${target.address}`;
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.');
+  if (address === target.address) return true;
+  try {
+    return canonicalAddress(address) === canonicalAddress(target.address);
+  } catch {
+    return false;
+  }
 }
 
 class TransportChannel implements Channel {
@@ -126,9 +139,14 @@ class TransportChannel implements Channel {
 }
 
 /** Opens a fresh reply socket for `target`. Rejects with the system error if it cannot be bound. */
-export async function openChannel(target: ResolvedTarget, options: ChannelOptions): Promise<Channel> {
+export async function openChannel(
+  target: ResolvedTarget,
+  options: ChannelOptions,
+): Promise<Channel> {
   const channel = new TransportChannel();
   if (target.kind === 'unix') {
+    // Loaded on first use: a UDP-only client never loads the native addon.
+    const { openUnixReplySocket } = await import('@mi-datagram/transport-unix');
     const transport = await openUnixReplySocket({
       onMessage(data, peer, info) {
         // PROTOCOL.md 1: OpenSIPS answers UNIX requests from a second, unbound socket, so an
@@ -147,20 +165,23 @@ export async function openChannel(target: ResolvedTarget, options: ChannelOption
     channel.attach(transport, (data) => transport.send(data, target.path));
     return channel;
   }
-  const host = isLoopback(target.address) ? target.address : target.family === 6 ? '::' : '0.0.0.0';
-  const peer = { address: target.address, port: target.port, family: target.family };
+  const peer = {
+    address: target.address,
+    port: target.port,
+    family: target.family === 6 ? ('IPv6' as const) : ('IPv4' as const),
+  };
   const transport = await openUdpReplySocket(
-    { host, family: target.family },
+    { host: target.address, family: target.family },
     {
       onMessage(data, from, info) {
-        if (udpPeerMatches(from, target)) channel.deliver(data, info.truncated);
+        if (sameUdpPeer(from, target)) channel.deliver(data, info.truncated);
       },
       onError(error) {
         channel.fail(error);
       },
+      socketTimeout: options.socketTimeout,
     },
   );
   channel.attach(transport, (data) => transport.send(data, peer));
   return channel;
 }
-

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { MiClient } from './client.js';
-import { parseCliArgs, type CliOptions, toJsonRpcParams, toMiArgument, USAGE } from './cli/args.js';
+import { type CliOptions, parseCliArgs, toJsonRpcParams, toMiArgument, USAGE } from './cli/args.js';
 import {
   type AnyReply,
   EXIT,
@@ -10,6 +9,7 @@ import {
   replyJson,
   replyText,
 } from './cli/output.js';
+import { MiClient } from './client.js';
 
 type TargetResult =
   | { readonly target: string; readonly ok: true; readonly result: AnyReply }
@@ -82,7 +82,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!entry.ok) {
       status = Math.max(status, EXIT.FAILURE);
       write(process.stderr, `mi: ${failureLine(entry.target, entry.error, options.timeout)}\n`);
-      if (options.json && several) jsonOut.push({ target: entry.target, error: failureJson(entry.error) });
+      if (options.json && several)
+        jsonOut.push({ target: entry.target, error: failureJson(entry.error) });
       continue;
     }
     status = Math.max(status, exitStatusOf(entry.result));

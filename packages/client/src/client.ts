@@ -4,6 +4,8 @@ import {
   type MiNode,
   parseReply,
   parseSocketName,
+  type RequestArgumentInput,
+  type SocketName,
 } from '@mi-datagram/protocol';
 import { type Channel, openChannel, type ResolvedTarget, resolveTarget } from './channel.js';
 import { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
@@ -23,11 +25,7 @@ export type MiProtocolName = 'legacy' | 'jsonrpc';
  * One legacy argument: a value (`string`/bytes) or a `{ name, value }` pair, either of which may
  * be absent (`null`/omitted). Quoting and escaping are done by `@mi-datagram/protocol`.
  */
-export type MiArgument = Parameters<typeof encodeRequest>[1] extends
-  | readonly (infer A)[]
-  | undefined
-  ? A
-  : never;
+export type MiArgument = RequestArgumentInput;
 
 /** A legacy reply: status, tree and the datagram as received. Any status code resolves. */
 export interface MiReply {
@@ -67,9 +65,7 @@ export type MiCallArgs<P extends MiProtocolName> = P extends 'jsonrpc'
   ? JsonRpcParams
   : readonly MiArgument[];
 /** Result of {@link MiClient.call}: a legacy reply, or a JSON-RPC response. */
-export type MiCallResult<P extends MiProtocolName> = P extends 'jsonrpc'
-  ? MiJsonRpcReply
-  : MiReply;
+export type MiCallResult<P extends MiProtocolName> = P extends 'jsonrpc' ? MiJsonRpcReply : MiReply;
 
 /** setTimeout's limit. */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -96,7 +92,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   readonly target: string;
   readonly protocol: P;
   readonly timeout: number;
-  private readonly parsed: ReturnType<typeof parseSocketName>;
+  private readonly parsed: SocketName;
   private readonly maxIdle: number;
   private readonly socketDir: string | undefined;
   private resolved: Promise<ResolvedTarget> | undefined;
@@ -112,6 +108,11 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     } catch (error) {
       throw new MiClientError('REQUEST_INVALID', `invalid socket_name: ${JSON.stringify(target)}`, {
         cause: error,
+        target,
+      });
+    }
+    if (this.parsed.kind === 'udp' && this.parsed.port === 0) {
+      throw new MiClientError('REQUEST_INVALID', `invalid socket_name: ${target} (port 0)`, {
         target,
       });
     }
@@ -179,7 +180,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
           },
         };
       } catch (error) {
-        const hint = data[0] === 0x7b ? ' (looks like JSON-RPC: is this an OpenSIPS 3.x server?)' : '';
+        const hint =
+          data[0] === 0x7b ? ' (looks like JSON-RPC: is this an OpenSIPS 3.x server?)' : '';
         return { error: this.badReply(`unreadable reply${hint}`, error) };
       }
     });
@@ -200,7 +202,9 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     }
     if (request.length > MAX_DATAGRAM_SIZE) {
       return Promise.reject(
-        this.invalid(new RangeError(`request is ${request.length} bytes, over ${MAX_DATAGRAM_SIZE}`)),
+        this.invalid(
+          new RangeError(`request is ${request.length} bytes, over ${MAX_DATAGRAM_SIZE}`),
+        ),
       );
     }
     return this.exchange(request, options, (data, truncated) => {
@@ -307,7 +311,11 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return this.transportError(undefined, channel.lastError ?? new Error('request not sent'));
   }
 
-  private exchange<T>(request: Uint8Array, options: MiCallOptions, interpret: Interpret<T>): Promise<T> {
+  private exchange<T>(
+    request: Uint8Array,
+    options: MiCallOptions,
+    interpret: Interpret<T>,
+  ): Promise<T> {
     const timeout = options.timeout ?? this.timeout;
     const signal = options.signal;
     if (this.closed) {
@@ -335,7 +343,10 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
           else reject(outcome.error);
         };
         // Still opening a socket: the acquisition callback below takes care of it.
-        if (channel === undefined) return deliver();
+        if (channel === undefined) {
+          deliver();
+          return;
+        }
         channel.onReply = null;
         channel.onFailure = null;
         if (reusable) {
@@ -349,18 +360,21 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       };
       const abortCall = (error: MiClientError): void => finish({ error }, false);
       const onAbort = (): void => finish({ error: this.aborted(signal) }, false);
-      const timer = setTimeout(() => {
-        finish(
-          {
-            error: new MiClientError(
-              'TIMEOUT',
-              `no reply from ${this.target} within ${timeout} ms`,
-              { target: this.target },
-            ),
-          },
-          false,
-        );
-      }, Math.min(timeout, MAX_TIMER));
+      const timer = setTimeout(
+        () => {
+          finish(
+            {
+              error: new MiClientError(
+                'TIMEOUT',
+                `no reply from ${this.target} within ${timeout} ms`,
+                { target: this.target },
+              ),
+            },
+            false,
+          );
+        },
+        Math.min(timeout, MAX_TIMER),
+      );
 
       this.inflight.add(abortCall);
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -27,11 +27,23 @@ export function phraseFor(errno: string): string {
   return PHRASES[errno] ?? errno;
 }
 
-/** The `code` of a Node.js system error, if it has one. */
+/**
+ * The system error code (`ENOENT`, `EACCES`, …) behind an error: a Node.js system error's `code`,
+ * a transport error's `systemCode`/`errno`, or the same found on its `cause` chain.
+ */
 export function errnoOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { readonly code: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) return code;
+  for (let depth = 0; depth < 5; depth++) {
+    if (typeof error !== 'object' || error === null) return undefined;
+    const fields = error as {
+      readonly systemCode?: unknown;
+      readonly errno?: unknown;
+      readonly code?: unknown;
+      readonly cause?: unknown;
+    };
+    for (const value of [fields.systemCode, fields.errno, fields.code]) {
+      if (typeof value === 'string' && /^E[A-Z0-9]+$/.test(value)) return value;
+    }
+    error = fields.cause;
   }
   return undefined;
 }

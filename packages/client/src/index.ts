@@ -1,4 +1,5 @@
 export {
+  createMiClient,
   type MiArgument,
   type MiCallArgs,
   type MiCallOptions,
@@ -7,7 +8,6 @@ export {
   type MiClientOptions,
   type MiProtocolName,
   type MiReply,
-  createMiClient,
 } from './client.js';
 export { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
 export {

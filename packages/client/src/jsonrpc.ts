@@ -52,9 +52,7 @@ export function encodeJsonRpcRequest(
     throw new TypeError('JSON-RPC params must be an array or an object');
   }
   const message =
-    params === undefined
-      ? { jsonrpc: '2.0', method, id }
-      : { jsonrpc: '2.0', method, params, id };
+    params === undefined ? { jsonrpc: '2.0', method, id } : { jsonrpc: '2.0', method, params, id };
   return encoder.encode(JSON.stringify(message));
 }
 
@@ -79,7 +77,10 @@ const TEXT_LINE = /^(\d{3}) ([^\n]*)\n*$/;
  * Reads a datagram received for the request with id `expectedId`. A response with `id: null`
  * is accepted (a server that could not read our id answers so, JSON-RPC 2.0 section 5).
  */
-export function parseJsonRpcResponse(bytes: Uint8Array, expectedId: JsonRpcId): JsonRpcParseOutcome {
+export function parseJsonRpcResponse(
+  bytes: Uint8Array,
+  expectedId: JsonRpcId,
+): JsonRpcParseOutcome {
   const text = decoder.decode(bytes);
   const line = TEXT_LINE.exec(text);
   if (line !== null) {

@@ -22,14 +22,34 @@ describe('parseCliArgs', () => {
   });
 
   it('takes repeated -s, --timeout, --json, --jsonrpc in any order, = forms too', () => {
-    const o = run(['-s', '/a', '--json', '--socket=/b', '-s/c', '--timeout', '50', '--jsonrpc', 'cmd', 'x']);
-    expect(o).toMatchObject({ sockets: ['/a', '/b', '/c'], timeout: 50, json: true, jsonrpc: true });
+    const o = run([
+      '-s',
+      '/a',
+      '--json',
+      '--socket=/b',
+      '-s/c',
+      '--timeout',
+      '50',
+      '--jsonrpc',
+      'cmd',
+      'x',
+    ]);
+    expect(o).toMatchObject({
+      sockets: ['/a', '/b', '/c'],
+      timeout: 50,
+      json: true,
+      jsonrpc: true,
+    });
     expect(run(['--timeout=7', 'x']).timeout).toBe(7);
     expect(run(['-t', '7', 'x']).timeout).toBe(7);
   });
 
   it('stops at COMMAND: later dashes are arguments; -- ends options', () => {
-    expect(run(['echo', '-s', '--json'])).toMatchObject({ command: 'echo', args: ['-s', '--json'], json: false });
+    expect(run(['echo', '-s', '--json'])).toMatchObject({
+      command: 'echo',
+      args: ['-s', '--json'],
+      json: false,
+    });
     expect(run(['--', '-weird', 'a'])).toMatchObject({ command: '-weird', args: ['a'] });
   });
 

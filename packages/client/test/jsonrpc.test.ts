@@ -6,11 +6,18 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 describe('encodeJsonRpcRequest', () => {
   it('writes jsonrpc, method, params and id (PROTOCOL.md 5)', () => {
     const out = new TextDecoder().decode(encodeJsonRpcRequest('log_level', { level: '3' }, 7));
-    expect(JSON.parse(out)).toEqual({ jsonrpc: '2.0', method: 'log_level', params: { level: '3' }, id: 7 });
+    expect(JSON.parse(out)).toEqual({
+      jsonrpc: '2.0',
+      method: 'log_level',
+      params: { level: '3' },
+      id: 7,
+    });
   });
 
   it('omits params when there are none, keeps positional arrays', () => {
-    expect(JSON.parse(new TextDecoder().decode(encodeJsonRpcRequest('uptime', undefined, 1)))).toEqual({
+    expect(
+      JSON.parse(new TextDecoder().decode(encodeJsonRpcRequest('uptime', undefined, 1))),
+    ).toEqual({
       jsonrpc: '2.0',
       method: 'uptime',
       id: 1,
@@ -46,7 +53,9 @@ describe('parseJsonRpcResponse', () => {
     });
     expect(plain.kind === 'reply' && !plain.reply.ok && 'data' in plain.reply.error).toBe(false);
     const withData = parseJsonRpcResponse(
-      bytes('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":null},"id":"a"}'),
+      bytes(
+        '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":null},"id":"a"}',
+      ),
       'a',
     );
     expect(withData.kind === 'reply' && !withData.reply.ok && withData.reply.error).toEqual({
@@ -58,11 +67,17 @@ describe('parseJsonRpcResponse', () => {
 
   it('accepts id null (server could not read the id) and ignores other ids', () => {
     expect(
-      parseJsonRpcResponse(bytes('{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}'), 9)
-        .kind,
+      parseJsonRpcResponse(
+        bytes('{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}'),
+        9,
+      ).kind,
     ).toBe('reply');
-    expect(parseJsonRpcResponse(bytes('{"jsonrpc":"2.0","result":1,"id":8}'), 9)).toEqual({ kind: 'foreign' });
-    expect(parseJsonRpcResponse(bytes('{"jsonrpc":"2.0","result":1,"id":"9"}'), 9)).toEqual({ kind: 'foreign' });
+    expect(parseJsonRpcResponse(bytes('{"jsonrpc":"2.0","result":1,"id":8}'), 9)).toEqual({
+      kind: 'foreign',
+    });
+    expect(parseJsonRpcResponse(bytes('{"jsonrpc":"2.0","result":1,"id":"9"}'), 9)).toEqual({
+      kind: 'foreign',
+    });
   });
 
   it('maps the plain text lines of OpenSIPS 3.x to error data', () => {
@@ -79,7 +94,10 @@ describe('parseJsonRpcResponse', () => {
     ['not JSON', 'hello'],
     ['an array (we never send batches)', '[{"jsonrpc":"2.0","result":1,"id":1}]'],
     ['wrong version', '{"jsonrpc":"1.0","result":1,"id":1}'],
-    ['both result and error', '{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"x"},"id":1}'],
+    [
+      'both result and error',
+      '{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"x"},"id":1}',
+    ],
     ['neither result nor error', '{"jsonrpc":"2.0","id":1}'],
     ['non-integer error code', '{"jsonrpc":"2.0","error":{"code":"x","message":"m"},"id":1}'],
     ['missing error message', '{"jsonrpc":"2.0","error":{"code":1},"id":1}'],
@@ -90,7 +108,10 @@ describe('parseJsonRpcResponse', () => {
   });
 
   it('does not let __proto__ in a result touch prototypes', () => {
-    const out = parseJsonRpcResponse(bytes('{"jsonrpc":"2.0","result":{"__proto__":{"polluted":1}},"id":1}'), 1);
+    const out = parseJsonRpcResponse(
+      bytes('{"jsonrpc":"2.0","result":{"__proto__":{"polluted":1}},"id":1}'),
+      1,
+    );
     expect(out.kind).toBe('reply');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

@@ -53,7 +53,10 @@ function usage(message: string): CliParse {
 }
 
 /** Parses `mi`'s command line (without `node` and the script). Options come before COMMAND. */
-export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliParse {
+export function parseCliArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliParse {
   const sockets: string[] = [];
   let timeout = DEFAULT_TIMEOUT;
   let json = false;
@@ -99,7 +102,9 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
         const value = takeValue();
         if (value === undefined) return usage(`${flag} needs a number of milliseconds`);
         if (!/^\d+$/.test(value) || Number(value) <= 0 || Number(value) > 2 ** 31 - 1) {
-          return usage(`invalid --timeout ${JSON.stringify(value)}: a positive number of milliseconds`);
+          return usage(
+            `invalid --timeout ${JSON.stringify(value)}: a positive number of milliseconds`,
+          );
         }
         timeout = Number(value);
         break;
@@ -141,7 +146,9 @@ export function toMiArgument(arg: string): MiArgument {
 /** JSON-RPC params from ARGs: all `name::value` → named, none → positional, mixed → an error. */
 export function toJsonRpcParams(
   args: readonly string[],
-): { readonly params: readonly string[] | Readonly<Record<string, string>> | undefined } | { readonly error: string } {
+):
+  | { readonly params: readonly string[] | Readonly<Record<string, string>> | undefined }
+  | { readonly error: string } {
   if (args.length === 0) return { params: undefined };
   const named = args.filter((arg) => arg.includes('::'));
   if (named.length === 0) return { params: [...args] };

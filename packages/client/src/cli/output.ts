@@ -39,7 +39,8 @@ export function replyText(result: AnyReply): Uint8Array {
     const body = reply.result === undefined ? '' : `${JSON.stringify(reply.result, null, 2)}\n`;
     return encoder.encode(`200 OK\n${body}`);
   }
-  const data = reply.error.data === undefined ? '' : `${JSON.stringify(reply.error.data, null, 2)}\n`;
+  const data =
+    reply.error.data === undefined ? '' : `${JSON.stringify(reply.error.data, null, 2)}\n`;
   return encoder.encode(`${reply.error.code} ${reply.error.message}\n${data}`);
 }
 

@@ -1,0 +1,85 @@
+/**
+ * Reads the replies a real OpenSIPS 2.4.11 sent (../shared/conformance/replies-opensips-2.4.txt,
+ * the `shared` checkout beside the repository). REQ/REP lines hold Python bytes literals.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const RECORDED_REPLIES = fileURLToPath(
+  new URL('../../../../../shared/conformance/replies-opensips-2.4.txt', import.meta.url),
+);
+
+export interface RecordedExchange {
+  readonly title: string;
+  readonly request: Buffer;
+  readonly reply: Buffer;
+}
+
+const ESCAPES: Readonly<Record<string, number>> = {
+  n: 10,
+  t: 9,
+  r: 13,
+  '0': 0,
+  '\\': 92,
+  "'": 39,
+  '"': 34,
+  a: 7,
+  b: 8,
+  f: 12,
+  v: 11,
+};
+
+/** Decodes the Python literal `b'…'` / `b"…"` that makes up all of `literal`. */
+export function fromPythonBytes(literal: string): Buffer {
+  const quote = literal[1];
+  if (literal[0] !== 'b' || (quote !== "'" && quote !== '"') || !literal.endsWith(quote)) {
+    throw new Error(`not a bytes literal: ${literal.slice(0, 40)}`);
+  }
+  const body = literal.slice(2, -1);
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const ch = body.charCodeAt(i);
+    if (ch !== 92) {
+      out.push(ch);
+      continue;
+    }
+    const next = body[i + 1] ?? '';
+    if (next === 'x') {
+      out.push(Number.parseInt(body.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else if (next in ESCAPES) {
+      out.push(ESCAPES[next] ?? 0);
+      i += 1;
+    } else {
+      throw new Error(`unknown escape \\${next}`);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** Every complete REQ → REP pair (abridged datagrams and `<no reply>` left out). */
+export function loadRecordedExchanges(): RecordedExchange[] {
+  const lines = readFileSync(RECORDED_REPLIES, 'latin1').split('\n');
+  const out: RecordedExchange[] = [];
+  let title = '';
+  let request: Buffer | undefined;
+  for (const line of lines) {
+    const head = /^(REQ|REP) \((\d+|-) bytes\): (.*)$/.exec(line);
+    if (line.startsWith('### ')) {
+      title = line.slice(4);
+      request = undefined;
+    }
+    if (head === null) continue;
+    const [, kind, size, literal = ''] = head;
+    const complete = literal.startsWith('b') && !literal.endsWith('(abridged)');
+    const bytes = complete ? fromPythonBytes(literal) : undefined;
+    if (bytes !== undefined && bytes.length !== Number(size)) {
+      throw new Error(`${title}: ${kind} is ${bytes.length} bytes, file says ${size}`);
+    }
+    if (kind === 'REQ') request = bytes;
+    else if (request !== undefined && bytes !== undefined) {
+      out.push({ title, request, reply: bytes });
+    }
+  }
+  return out;
+}
