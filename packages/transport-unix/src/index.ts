@@ -1,1 +1,18 @@
-export const PACKAGE_NAME = '@mi-datagram/transport-unix';
+export {
+  UnixTransportError,
+  UnixTransportErrorCode,
+  type UnixTransportErrorDetails,
+} from './errors.js';
+export {
+  MAX_DATAGRAM_SIZE,
+  type UnixPeer,
+  type UnixTransportOptions,
+} from './options.js';
+export {
+  type AdoptUnixSocketOptions,
+  adoptUnixSocket,
+  bindUnixSocket,
+  openUnixReplySocket,
+  type UnixReplySocketOptions,
+} from './sockets.js';
+export { UnixTransport, type UnixTransportStats } from './transport.js';

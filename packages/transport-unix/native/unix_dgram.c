@@ -1,0 +1,888 @@
+/*
+ * unix_dgram.c: the native half of @mi-datagram/transport-unix.
+ *
+ * A deliberately small Node-API addon (node_api.h + libuv uv_poll) that gives
+ * JavaScript AF_UNIX SOCK_DGRAM sockets: create, adopt an inherited
+ * descriptor, bind (filesystem path or Linux abstract name), connect (used to
+ * probe a socket file), send with MSG_DONTWAIT, and receive in batches with
+ * the sender's address and a truncation flag.
+ *
+ * Rules kept throughout:
+ *  - caller input is validated and answered with a thrown TypeError/Error,
+ *    never with assert()/abort();
+ *  - every descriptor is nonblocking and close-on-exec;
+ *  - close is idempotent and also happens on env teardown (cleanup hook) and
+ *    when the JS wrapper is garbage-collected without close().
+ */
+#define _GNU_SOURCE
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 8
+#endif
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* One receive slot. Larger than the protocol maximum (65457 bytes) so that a
+ * 65457-byte datagram is whole; anything longer is flagged truncated (the real
+ * length comes back because MSG_TRUNC is passed in the flags). */
+#define SLOT_SIZE 65536
+/* Upper bound for the JS-configurable batch size (datagrams per recvmmsg and
+ * per call into JavaScript). */
+#define MAX_BATCH 64
+/* recvmmsg rounds per poll wakeup: bounds the work one wakeup can do, so a
+ * flooded socket cannot starve the rest of the event loop (uv_poll is
+ * level-triggered: whatever is left wakes us again on the next iteration). */
+#define ROUNDS_PER_WAKEUP 4
+
+#define SUN_PATH_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+#define NAPI_CALL(env, call)                                                   \
+  do {                                                                         \
+    if ((call) != napi_ok) {                                                   \
+      return throw_napi_failure(env, #call);                                   \
+    }                                                                          \
+  } while (0)
+
+static napi_value throw_napi_failure(napi_env env, const char *what) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) {
+    const napi_extended_error_info *info = NULL;
+    napi_get_last_error_info(env, &info);
+    char msg[256];
+    snprintf(msg, sizeof msg, "unix_dgram: N-API call failed: %s (%s)", what,
+             info && info->error_message ? info->error_message : "unknown");
+    napi_throw_error(env, "ERR_NAPI", msg);
+  }
+  return NULL;
+}
+
+/* Throws an Error carrying { errno: 'EXXX', syscall } for a failed syscall. */
+static napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  char msg[160];
+  const char *name = uv_err_name(-err);
+  snprintf(msg, sizeof msg, "%s failed: %s (%s)", syscall, strerror(err), name);
+  napi_value message, error, v;
+  if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message) != napi_ok ||
+      napi_create_error(env, NULL, message, &error) != napi_ok) {
+    napi_throw_error(env, NULL, msg);
+    return NULL;
+  }
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v) == napi_ok)
+    napi_set_named_property(env, error, "errno", v);
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v) == napi_ok)
+    napi_set_named_property(env, error, "syscall", v);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value make_int(napi_env env, int64_t n) {
+  napi_value v = NULL;
+  napi_create_int64(env, n, &v);
+  return v;
+}
+
+static napi_value make_undefined(napi_env env) {
+  napi_value v = NULL;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+/* Reads a JS string into a sockaddr_un. A leading NUL means a Linux abstract
+ * name whose address length is exact (every byte counts, no terminator).
+ * Returns the address length, or 0 after throwing a TypeError. */
+static socklen_t to_sockaddr(napi_env env, napi_value value, struct sockaddr_un *sa) {
+  napi_valuetype t;
+  if (napi_typeof(env, value, &t) != napi_ok || t != napi_string) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "socket path must be a string");
+    return 0;
+  }
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "socket path must be a string");
+    return 0;
+  }
+  if (len == 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path must not be empty");
+    return 0;
+  }
+  /* Buffer one byte larger than sun_path so overlong input is detected. */
+  char buf[sizeof(sa->sun_path) + 2];
+  size_t copied = 0;
+  if (len > (size_t)SUN_PATH_MAX) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path too long for sun_path");
+    return 0;
+  }
+  if (napi_get_value_string_utf8(env, value, buf, sizeof buf, &copied) != napi_ok ||
+      copied != len) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path could not be read");
+    return 0;
+  }
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  if (buf[0] == '\0') {
+    memcpy(sa->sun_path, buf, len);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  }
+  /* A filesystem path needs its terminating NUL inside sun_path, and must
+   * not contain NUL bytes itself. */
+  if (len >= (size_t)SUN_PATH_MAX || memchr(buf, '\0', len) != NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE",
+                          len >= (size_t)SUN_PATH_MAX ? "socket path too long for sun_path"
+                                                      : "socket path contains a NUL byte");
+    return 0;
+  }
+  memcpy(sa->sun_path, buf, len);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+}
+
+/* Converts a received/queried address into a JS value: the path string, an
+ * abstract name as a string starting with '\0', or null for an unnamed
+ * (unbound) socket. */
+static napi_value from_sockaddr(napi_env env, const struct sockaddr_un *sa, socklen_t salen) {
+  napi_value v = NULL;
+  size_t off = offsetof(struct sockaddr_un, sun_path);
+  if (salen <= off || sa->sun_family != AF_UNIX) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  size_t n = (size_t)salen - off;
+  if (n > sizeof(sa->sun_path)) n = sizeof(sa->sun_path);
+  if (sa->sun_path[0] != '\0') n = strnlen(sa->sun_path, n);
+  napi_create_string_utf8(env, sa->sun_path, n, &v);
+  return v;
+}
+
+static int get_int_arg(napi_env env, napi_value v, const char *what, int64_t min, int64_t max,
+                       int64_t *out) {
+  napi_valuetype t;
+  double d;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number ||
+      napi_get_value_double(env, v, &d) != napi_ok || d != d || d < (double)min ||
+      d > (double)max || (double)(int64_t)d != d) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an integer between %lld and %lld", what,
+             (long long)min, (long long)max);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return 0;
+  }
+  *out = (int64_t)d;
+  return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* per-env receive arena                                               */
+/* ------------------------------------------------------------------ */
+
+/* All sockets of one env (one JS thread, one event loop) share one set of
+ * receive slots: the data is copied into a JS ArrayBuffer before the batch
+ * callback runs, and callbacks of one loop never nest. So memory does not grow
+ * with the number of sockets. */
+typedef struct {
+  unsigned char *slots; /* MAX_BATCH * SLOT_SIZE, allocated on first use */
+  struct mmsghdr msgs[MAX_BATCH];
+  struct iovec iov[MAX_BATCH];
+  struct sockaddr_un addrs[MAX_BATCH];
+} arena_t;
+
+static void arena_free(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  arena_t *a = data;
+  if (a) {
+    free(a->slots);
+    free(a);
+  }
+}
+
+static arena_t *get_arena(napi_env env) {
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) == napi_ok && data) {
+    arena_t *a = data;
+    if (a->slots) return a;
+    a->slots = malloc((size_t)MAX_BATCH * SLOT_SIZE);
+    return a->slots ? a : NULL;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the socket object                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct sock_s sock_t;
+
+typedef struct {
+  uv_poll_t handle;
+  sock_t *owner; /* NULL once the socket let go of it */
+} poller_t;
+
+struct sock_s {
+  napi_env env;
+  int fd;           /* -1 once closed */
+  int batch;        /* datagrams per recvmmsg / per JS call */
+  int hooked;       /* env cleanup hook registered */
+  int refed;        /* poll handle keeps the loop alive */
+  poller_t *poller; /* NULL unless receiving */
+  napi_ref wrapper; /* strong while polling, so the callback target lives */
+  napi_ref callback;
+};
+
+static void poller_closed(uv_handle_t *h) { free(h->data); }
+
+/* Stops polling and closes the descriptor. Safe to call any number of times,
+ * from close(), the env cleanup hook and the finalizer. `use_napi` is 0 when
+ * called from a context where N-API calls are not allowed. */
+static void sock_shutdown(sock_t *s, int use_napi) {
+  if (s->poller) {
+    poller_t *p = s->poller;
+    s->poller = NULL;
+    p->owner = NULL;
+    uv_poll_stop(&p->handle);
+    p->handle.data = p;
+    uv_close((uv_handle_t *)&p->handle, poller_closed);
+  }
+  if (s->fd >= 0) {
+    int fd = s->fd;
+    s->fd = -1;
+    /* Linux always releases the descriptor, even when close() reports EINTR:
+     * never retry (that could close a descriptor reused by another thread). */
+    close(fd);
+  }
+  if (use_napi) {
+    if (s->callback) {
+      napi_delete_reference(s->env, s->callback);
+      s->callback = NULL;
+    }
+    if (s->wrapper) {
+      napi_delete_reference(s->env, s->wrapper);
+      s->wrapper = NULL;
+    }
+  }
+}
+
+/* Env teardown (process exit, worker thread end): runs before the env's
+ * references are torn down, so it may still release ours. */
+static void sock_cleanup_hook(void *arg) {
+  sock_t *s = arg;
+  s->hooked = 0;
+  sock_shutdown(s, 1);
+}
+
+static void sock_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  sock_t *s = data;
+  if (s->hooked) {
+    napi_remove_env_cleanup_hook(env, sock_cleanup_hook, s);
+    s->hooked = 0;
+  }
+  /* References are only held while polling, and then the strong wrapper
+   * reference keeps this object from being collected; at env teardown the
+   * cleanup hook released them already. Never touch them here: the env may
+   * have freed them during its own teardown. */
+  sock_shutdown(s, 0);
+  free(s);
+}
+
+static sock_t *unwrap_this(napi_env env, napi_callback_info info, size_t *argc,
+                           napi_value *argv, napi_value *self) {
+  napi_value me;
+  if (napi_get_cb_info(env, info, argc, argv, &me, NULL) != napi_ok) {
+    throw_napi_failure(env, "napi_get_cb_info");
+    return NULL;
+  }
+  sock_t *s = NULL;
+  if (napi_unwrap(env, me, (void **)&s) != napi_ok || s == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_THIS", "not a UnixDatagramSocket");
+    return NULL;
+  }
+  if (self) *self = me;
+  return s;
+}
+
+static sock_t *unwrap_open(napi_env env, napi_callback_info info, size_t *argc,
+                           napi_value *argv, napi_value *self) {
+  sock_t *s = unwrap_this(env, info, argc, argv, self);
+  if (s && s->fd < 0) {
+    napi_throw_error(env, "ERR_SOCKET_CLOSED", "socket is closed");
+    return NULL;
+  }
+  return s;
+}
+
+/* new UnixDatagramSocket()      -> a fresh unbound socket
+ * new UnixDatagramSocket(fd)    -> adopts fd (must be AF_UNIX SOCK_DGRAM) */
+static napi_value sock_new(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], self, target;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  NAPI_CALL(env, napi_get_new_target(env, info, &target));
+  if (target == NULL) {
+    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", "use new UnixDatagramSocket()");
+    return NULL;
+  }
+  int fd;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t == napi_undefined) {
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return throw_errno(env, errno, "socket");
+  } else {
+    int64_t n;
+    if (!get_int_arg(env, argv[0], "fd", 0, INT32_MAX, &n)) return NULL;
+    fd = (int)n;
+    int domain = 0, type = 0;
+    socklen_t l1 = sizeof domain, l2 = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0) {
+      int err = errno;
+      if (err == ENOTSOCK || err == EBADF) {
+        napi_throw_error(env, "NOT_DATAGRAM_SOCKET",
+                         err == EBADF ? "descriptor is not open" : "descriptor is not a socket");
+        return NULL;
+      }
+      return throw_errno(env, err, "getsockopt(SO_TYPE)");
+    }
+#ifdef SO_DOMAIN
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l1) < 0)
+      return throw_errno(env, errno, "getsockopt(SO_DOMAIN)");
+#else
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    (void)l1;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+      return throw_errno(env, errno, "getsockname");
+    domain = ss.ss_family;
+#endif
+    if (domain != AF_UNIX || type != SOCK_DGRAM) {
+      napi_throw_error(env, "NOT_DATAGRAM_SOCKET",
+                       "descriptor is not an AF_UNIX SOCK_DGRAM socket");
+      return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return throw_errno(env, errno, "fcntl");
+    int fdfl = fcntl(fd, F_GETFD);
+    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
+      return throw_errno(env, errno, "fcntl");
+  }
+  sock_t *s = calloc(1, sizeof *s);
+  if (!s) {
+    if (t == napi_undefined) close(fd);
+    napi_throw_error(env, "ERR_OUT_OF_MEMORY", "out of memory");
+    return NULL;
+  }
+  s->env = env;
+  s->fd = fd;
+  s->batch = 32;
+  s->refed = 1;
+  if (napi_wrap(env, self, s, sock_finalize, NULL, NULL) != napi_ok) {
+    if (t == napi_undefined) close(fd);
+    free(s);
+    return throw_napi_failure(env, "napi_wrap");
+  }
+  if (napi_add_env_cleanup_hook(env, sock_cleanup_hook, s) == napi_ok) s->hooked = 1;
+  return self;
+}
+
+/* bind(path): throws on failure */
+static napi_value sock_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  struct sockaddr_un sa;
+  socklen_t len = argc >= 1 ? to_sockaddr(env, argv[0], &sa) : 0;
+  if (len == 0) {
+    if (argc < 1) napi_throw_type_error(env, "ERR_MISSING_ARGS", "bind(path) needs a path");
+    return NULL;
+  }
+  if (bind(s->fd, (struct sockaddr *)&sa, len) < 0) return throw_errno(env, errno, "bind");
+  return make_undefined(env);
+}
+
+/* connect(path) -> 0 or -errno (never throws for a syscall failure: it is
+ * used to probe whether a live server sits behind a socket file) */
+static napi_value sock_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  struct sockaddr_un sa;
+  socklen_t len = argc >= 1 ? to_sockaddr(env, argv[0], &sa) : 0;
+  if (len == 0) {
+    if (argc < 1) napi_throw_type_error(env, "ERR_MISSING_ARGS", "connect(path) needs a path");
+    return NULL;
+  }
+  int r;
+  do r = connect(s->fd, (struct sockaddr *)&sa, len);
+  while (r < 0 && errno == EINTR);
+  return make_int(env, r < 0 ? -errno : 0);
+}
+
+/* send(data: Uint8Array, peer: string) -> bytes sent, or -errno
+ * (EAGAIN/EWOULDBLOCK come back as -EAGAIN: the peer's queue or our send
+ * buffer is full). Never blocks. */
+static napi_value sock_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2] = {NULL, NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  bool is_ta = false;
+  if (argc < 2 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "send(data, peer): data must be a Uint8Array");
+    return NULL;
+  }
+  napi_typedarray_type tt;
+  size_t length = 0;
+  void *data = NULL;
+  NAPI_CALL(env, napi_get_typedarray_info(env, argv[0], &tt, &length, &data, NULL, NULL));
+  if (tt != napi_uint8_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "send(data, peer): data must be a Uint8Array");
+    return NULL;
+  }
+  struct sockaddr_un sa;
+  socklen_t salen = to_sockaddr(env, argv[1], &sa);
+  if (salen == 0) return NULL;
+  ssize_t r;
+  do r = sendto(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
+                (struct sockaddr *)&sa, salen);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
+  return make_int(env, (int64_t)r);
+}
+
+/* Delivers one recvmmsg round to JS: callback(buffer, count, peers, errno).
+ * buffer: one ArrayBuffer laid out as [count x (int32 length, int32 flags)]
+ * followed by the datagram bytes back to back (8-byte header per datagram;
+ * flags bit 0 = truncated; `length` is the bytes present in the buffer, the
+ * real length of a truncated datagram is not kept). One allocation per batch,
+ * however many datagrams it holds. */
+static int deliver(sock_t *s, arena_t *a, int n, int err) {
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  int ok = 1;
+  napi_value cb, self, argv[4];
+  if (napi_get_reference_value(env, s->callback, &cb) != napi_ok || cb == NULL ||
+      napi_get_reference_value(env, s->wrapper, &self) != napi_ok || self == NULL) {
+    napi_close_handle_scope(env, scope);
+    return 0;
+  }
+  if (n > 0) {
+    size_t total = (size_t)n * 8;
+    for (int i = 0; i < n; i++) {
+      size_t len = a->msgs[i].msg_len;
+      total += len > SLOT_SIZE ? SLOT_SIZE : len;
+    }
+    void *buf = NULL;
+    napi_value ab, peers;
+    if (napi_create_arraybuffer(env, total, &buf, &ab) != napi_ok ||
+        napi_create_array_with_length(env, (size_t)n, &peers) != napi_ok) {
+      napi_close_handle_scope(env, scope);
+      return 0;
+    }
+    int32_t *meta = buf;
+    unsigned char *out = (unsigned char *)buf + (size_t)n * 8;
+    napi_value prev = NULL;
+    socklen_t prevlen = 0;
+    const struct sockaddr_un *prevaddr = NULL;
+    for (int i = 0; i < n; i++) {
+      size_t len = a->msgs[i].msg_len;
+      int trunc = len > SLOT_SIZE || (a->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      size_t have = len > SLOT_SIZE ? SLOT_SIZE : len;
+      memcpy(out, a->slots + (size_t)i * SLOT_SIZE, have);
+      out += have;
+      meta[2 * i] = (int32_t)have;
+      meta[2 * i + 1] = trunc ? 1 : 0;
+      socklen_t alen = a->msgs[i].msg_hdr.msg_namelen;
+      /* consecutive datagrams from one client share one JS string */
+      if (!(prev && alen == prevlen && memcmp(prevaddr, &a->addrs[i], alen) == 0)) {
+        prev = from_sockaddr(env, &a->addrs[i], alen);
+        prevlen = alen;
+        prevaddr = &a->addrs[i];
+      }
+      napi_set_element(env, peers, (uint32_t)i, prev);
+    }
+    argv[0] = ab;
+    argv[1] = make_int(env, n);
+    argv[2] = peers;
+    argv[3] = make_int(env, 0);
+  } else {
+    napi_get_null(env, &argv[0]);
+    argv[1] = make_int(env, 0);
+    napi_get_null(env, &argv[2]);
+    argv[3] = make_int(env, err);
+  }
+  napi_value result;
+  /* make_callback (not call_function): runs process.nextTick callbacks and
+   * microtasks queued by the handlers, as for any other I/O callback. */
+  napi_status st = napi_make_callback(env, NULL, self, cb, 4, argv, &result);
+  if (st == napi_pending_exception) {
+    napi_value exc;
+    if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+    ok = 0;
+  } else if (st != napi_ok) {
+    ok = 0;
+  }
+  napi_close_handle_scope(env, scope);
+  return ok;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  poller_t *p = (poller_t *)h;
+  sock_t *s = p->owner;
+  if (!s || s->fd < 0) return;
+  if (status < 0) {
+    /* Report once and stop polling: a persistent poll error would spin. */
+    uv_poll_stop(h);
+    deliver(s, NULL, 0, status);
+    return;
+  }
+  if (!(events & UV_READABLE)) return;
+  arena_t *a = get_arena(s->env);
+  if (!a) {
+    uv_poll_stop(h);
+    deliver(s, NULL, 0, UV_ENOMEM);
+    return;
+  }
+  for (int round = 0; round < ROUNDS_PER_WAKEUP; round++) {
+    /* the previous JS batch may have closed the socket */
+    if (p->owner != s || s->fd < 0) return;
+    int batch = s->batch;
+    for (int i = 0; i < batch; i++) {
+      a->iov[i].iov_base = a->slots + (size_t)i * SLOT_SIZE;
+      a->iov[i].iov_len = SLOT_SIZE;
+      memset(&a->msgs[i].msg_hdr, 0, sizeof a->msgs[i].msg_hdr);
+      a->msgs[i].msg_hdr.msg_iov = &a->iov[i];
+      a->msgs[i].msg_hdr.msg_iovlen = 1;
+      a->msgs[i].msg_hdr.msg_name = &a->addrs[i];
+      a->msgs[i].msg_hdr.msg_namelen = sizeof a->addrs[i];
+      a->msgs[i].msg_len = 0;
+    }
+    int n;
+    do n = recvmmsg(s->fd, a->msgs, (unsigned)batch, MSG_DONTWAIT | MSG_TRUNC, NULL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      deliver(s, NULL, 0, -err);
+      return;
+    }
+    if (n == 0) return;
+    if (!deliver(s, a, n, 0)) return;
+    if (n < batch) return; /* drained */
+  }
+}
+
+/* poll(callback, batchSize): start receiving */
+static napi_value sock_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2] = {NULL, NULL}, self;
+  sock_t *s = unwrap_open(env, info, &argc, argv, &self);
+  if (!s) return NULL;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "poll(callback, batch): callback must be a function");
+    return NULL;
+  }
+  int64_t batch = 32;
+  if (argc >= 2) {
+    napi_valuetype bt;
+    napi_typeof(env, argv[1], &bt);
+    if (bt != napi_undefined && !get_int_arg(env, argv[1], "batch", 1, MAX_BATCH, &batch))
+      return NULL;
+  }
+  if (s->poller) {
+    napi_throw_error(env, "ERR_ALREADY_POLLING", "socket is already receiving");
+    return NULL;
+  }
+  void *inst = NULL;
+  if (napi_get_instance_data(env, &inst) != napi_ok || inst == NULL) {
+    napi_throw_error(env, "ERR_OUT_OF_MEMORY", "no receive arena");
+    return NULL;
+  }
+  uv_loop_t *loop = NULL;
+  NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
+  poller_t *p = calloc(1, sizeof *p);
+  if (!p) {
+    napi_throw_error(env, "ERR_OUT_OF_MEMORY", "out of memory");
+    return NULL;
+  }
+  int r = uv_poll_init(loop, &p->handle, s->fd);
+  if (r < 0) {
+    free(p);
+    return throw_errno(env, -r, "uv_poll_init");
+  }
+  p->owner = s;
+  p->handle.data = p;
+  r = uv_poll_start(&p->handle, UV_READABLE, on_readable);
+  if (r < 0) {
+    p->owner = NULL;
+    uv_close((uv_handle_t *)&p->handle, poller_closed);
+    return throw_errno(env, -r, "uv_poll_start");
+  }
+  if (!s->refed) uv_unref((uv_handle_t *)&p->handle);
+  s->batch = (int)batch;
+  s->poller = p;
+  if (napi_create_reference(env, argv[0], 1, &s->callback) != napi_ok ||
+      napi_create_reference(env, self, 1, &s->wrapper) != napi_ok) {
+    sock_shutdown(s, 1);
+    return throw_napi_failure(env, "napi_create_reference");
+  }
+  return make_undefined(env);
+}
+
+static napi_value sock_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock_t *s = unwrap_this(env, info, &argc, NULL, NULL);
+  if (!s) return NULL;
+  s->refed = 1;
+  if (s->poller) uv_ref((uv_handle_t *)&s->poller->handle);
+  return make_undefined(env);
+}
+
+static napi_value sock_unref(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock_t *s = unwrap_this(env, info, &argc, NULL, NULL);
+  if (!s) return NULL;
+  s->refed = 0;
+  if (s->poller) uv_unref((uv_handle_t *)&s->poller->handle);
+  return make_undefined(env);
+}
+
+/* close(): idempotent */
+static napi_value sock_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock_t *s = unwrap_this(env, info, &argc, NULL, NULL);
+  if (!s) return NULL;
+  if (s->hooked) {
+    napi_remove_env_cleanup_hook(env, sock_cleanup_hook, s);
+    s->hooked = 0;
+  }
+  sock_shutdown(s, 1);
+  return make_undefined(env);
+}
+
+static napi_value sock_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock_t *s = unwrap_this(env, info, &argc, NULL, NULL);
+  if (!s) return NULL;
+  return make_int(env, s->fd);
+}
+
+/* localAddress() -> string | null */
+static napi_value sock_local_address(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock_t *s = unwrap_open(env, info, &argc, NULL, NULL);
+  if (!s) return NULL;
+  struct sockaddr_un sa;
+  socklen_t len = sizeof sa;
+  memset(&sa, 0, sizeof sa);
+  if (getsockname(s->fd, (struct sockaddr *)&sa, &len) < 0)
+    return throw_errno(env, errno, "getsockname");
+  return from_sockaddr(env, &sa, len);
+}
+
+/* setBufferSizes(receive, send): 0 leaves one unchanged. As root the
+ * *FORCE variants lift the net.core.[rw]mem_max cap. */
+static napi_value sock_set_buffers(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2] = {NULL, NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  int64_t rcv = 0, snd = 0;
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "setBufferSizes(receive, send)");
+    return NULL;
+  }
+  if (!get_int_arg(env, argv[0], "receive buffer size", 0, INT32_MAX / 2, &rcv) ||
+      !get_int_arg(env, argv[1], "send buffer size", 0, INT32_MAX / 2, &snd))
+    return NULL;
+  if (rcv > 0) {
+    int v = (int)rcv;
+    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) < 0 &&
+        setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) < 0)
+      return throw_errno(env, errno, "setsockopt(SO_RCVBUF)");
+  }
+  if (snd > 0) {
+    int v = (int)snd;
+    if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v) < 0 &&
+        setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) < 0)
+      return throw_errno(env, errno, "setsockopt(SO_SNDBUF)");
+  }
+  return make_undefined(env);
+}
+
+/* bufferSizes() -> [receive, send] as the kernel reports them */
+static napi_value sock_get_buffers(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock_t *s = unwrap_open(env, info, &argc, NULL, NULL);
+  if (!s) return NULL;
+  int rcv = 0, snd = 0;
+  socklen_t l = sizeof rcv;
+  if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, &l) < 0)
+    return throw_errno(env, errno, "getsockopt(SO_RCVBUF)");
+  l = sizeof snd;
+  if (getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &snd, &l) < 0)
+    return throw_errno(env, errno, "getsockopt(SO_SNDBUF)");
+  napi_value arr;
+  NAPI_CALL(env, napi_create_array_with_length(env, 2, &arr));
+  napi_set_element(env, arr, 0, make_int(env, rcv));
+  napi_set_element(env, arr, 1, make_int(env, snd));
+  return arr;
+}
+
+/* ------------------------------------------------------------------ */
+/* user / group lookups                                                */
+/* ------------------------------------------------------------------ */
+
+static int read_name(napi_env env, napi_value v, char *buf, size_t size, const char *what) {
+  napi_valuetype t;
+  size_t len = 0;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string ||
+      napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len == 0 ||
+      len >= size) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s must be a non-empty string shorter than %zu bytes", what, size);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return 0;
+  }
+  napi_get_value_string_utf8(env, v, buf, size, &len);
+  return 1;
+}
+
+/* lookupUser(name) -> [uid, gid] | null (not found) */
+static napi_value lookup_user(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[256];
+  if (argc < 1 || !read_name(env, argv[0], name, sizeof name, "user name")) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_type_error(env, "ERR_MISSING_ARGS", "lookupUser(name)");
+    return NULL;
+  }
+  struct passwd pw, *res = NULL;
+  size_t size = 1024;
+  for (;;) {
+    char *buf = malloc(size);
+    if (!buf) return throw_errno(env, ENOMEM, "getpwnam_r");
+    int r = getpwnam_r(name, &pw, buf, size, &res);
+    if (r == ERANGE && size < (1u << 20)) {
+      free(buf);
+      size *= 4;
+      continue;
+    }
+    napi_value out = NULL;
+    if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM) {
+      free(buf);
+      return throw_errno(env, r, "getpwnam_r");
+    }
+    if (res == NULL) {
+      napi_get_null(env, &out);
+    } else {
+      napi_create_array_with_length(env, 2, &out);
+      napi_set_element(env, out, 0, make_int(env, (int64_t)pw.pw_uid));
+      napi_set_element(env, out, 1, make_int(env, (int64_t)pw.pw_gid));
+    }
+    free(buf);
+    return out;
+  }
+}
+
+/* lookupGroup(name) -> gid | null (not found) */
+static napi_value lookup_group(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[256];
+  if (argc < 1 || !read_name(env, argv[0], name, sizeof name, "group name")) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_type_error(env, "ERR_MISSING_ARGS", "lookupGroup(name)");
+    return NULL;
+  }
+  struct group gr, *res = NULL;
+  size_t size = 1024;
+  for (;;) {
+    char *buf = malloc(size);
+    if (!buf) return throw_errno(env, ENOMEM, "getgrnam_r");
+    int r = getgrnam_r(name, &gr, buf, size, &res);
+    if (r == ERANGE && size < (1u << 22)) {
+      free(buf);
+      size *= 4;
+      continue;
+    }
+    napi_value out = NULL;
+    if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM) {
+      free(buf);
+      return throw_errno(env, r, "getgrnam_r");
+    }
+    if (res == NULL) napi_get_null(env, &out);
+    else out = make_int(env, (int64_t)gr.gr_gid);
+    free(buf);
+    return out;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* module                                                              */
+/* ------------------------------------------------------------------ */
+
+static napi_value init(napi_env env, napi_value exports) {
+  arena_t *a = calloc(1, sizeof *a);
+  if (!a || napi_set_instance_data(env, a, arena_free, NULL) != napi_ok) {
+    free(a);
+    return throw_napi_failure(env, "napi_set_instance_data");
+  }
+  napi_property_descriptor methods[] = {
+      {"bind", NULL, sock_bind, NULL, NULL, NULL, napi_default_method, NULL},
+      {"connect", NULL, sock_connect, NULL, NULL, NULL, napi_default_method, NULL},
+      {"send", NULL, sock_send, NULL, NULL, NULL, napi_default_method, NULL},
+      {"poll", NULL, sock_poll, NULL, NULL, NULL, napi_default_method, NULL},
+      {"ref", NULL, sock_ref, NULL, NULL, NULL, napi_default_method, NULL},
+      {"unref", NULL, sock_unref, NULL, NULL, NULL, napi_default_method, NULL},
+      {"close", NULL, sock_close, NULL, NULL, NULL, napi_default_method, NULL},
+      {"fd", NULL, sock_fd, NULL, NULL, NULL, napi_default_method, NULL},
+      {"localAddress", NULL, sock_local_address, NULL, NULL, NULL, napi_default_method, NULL},
+      {"setBufferSizes", NULL, sock_set_buffers, NULL, NULL, NULL, napi_default_method, NULL},
+      {"bufferSizes", NULL, sock_get_buffers, NULL, NULL, NULL, napi_default_method, NULL},
+  };
+  napi_value cls;
+  NAPI_CALL(env, napi_define_class(env, "UnixDatagramSocket", NAPI_AUTO_LENGTH, sock_new, NULL,
+                                   sizeof methods / sizeof methods[0], methods, &cls));
+  napi_value fn;
+  NAPI_CALL(env, napi_set_named_property(env, exports, "UnixDatagramSocket", cls));
+  NAPI_CALL(env, napi_create_function(env, "lookupUser", NAPI_AUTO_LENGTH, lookup_user, NULL, &fn));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "lookupUser", fn));
+  NAPI_CALL(env, napi_create_function(env, "lookupGroup", NAPI_AUTO_LENGTH, lookup_group, NULL, &fn));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "lookupGroup", fn));
+  napi_value consts;
+  NAPI_CALL(env, napi_create_object(env, &consts));
+  napi_set_named_property(env, consts, "SUN_PATH_MAX", make_int(env, SUN_PATH_MAX));
+  napi_set_named_property(env, consts, "SLOT_SIZE", make_int(env, SLOT_SIZE));
+  napi_set_named_property(env, consts, "MAX_BATCH", make_int(env, MAX_BATCH));
+  napi_set_named_property(env, consts, "EAGAIN", make_int(env, EAGAIN));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "constants", consts));
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }
