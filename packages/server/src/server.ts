@@ -1,0 +1,557 @@
+/**
+ * `MiServer`: the request pipeline (PROTOCOL.md 2–4) over any number of
+ * already-created transports. It holds no socket code: a transport is bound
+ * (or adopted, in a worker process) elsewhere and attached here.
+ *
+ * receive → (classify) → first line → look up → arguments (unless noInput)
+ * → (guard) → handler → encode → send.
+ */
+import {
+  type DatagramHandler,
+  type DatagramInfo,
+  type DatagramTransport,
+  encodeReply,
+  isMiProtocolError,
+  MAX_DATAGRAM_SIZE,
+  type MiArgument,
+  type MiNode,
+  type MiReplyTree,
+  parseArguments,
+  parseRequestHead,
+  type RequestHead,
+  type TransportErrorKind,
+  transportErrorReply,
+} from '@mi-datagram/protocol';
+import type { MiRequest } from './commands.js';
+import { isMiError } from './errors.js';
+import { createLogger, LOG_LEVEL, type Logger } from './logger.js';
+import type { CommandRegistry, RegisteredCommand } from './registry.js';
+
+/**
+ * Hook run after the arguments are parsed and before the handler: return a
+ * transport error kind to refuse the request with that line (e.g.
+ * `PERMISSION_DENIED`), or `null` to let it run. Reserved for access control
+ * and rate limits; none is installed by default.
+ */
+export type RequestGuard = (
+  command: RegisteredCommand,
+  request: MiRequest,
+  peer: unknown,
+) => TransportErrorKind | null;
+
+export interface MiServerOptions {
+  /** The commands to serve (core commands are registered by the caller). */
+  readonly registry: CommandRegistry;
+  /** Default: a JSON-lines logger on stderr at level 2 (NOTICE). */
+  readonly logger?: Logger;
+  /** `reply_indent`: indentation per tree level. Default one TAB. */
+  readonly replyIndent?: string;
+  /** See {@link RequestGuard}. Default none. */
+  readonly guard?: RequestGuard;
+}
+
+export interface AttachOptions {
+  /**
+   * The transport hands `onMessage` a view into a buffer it reuses after the
+   * call (transport-unix batches): copy the datagram before a handler that may
+   * keep it (asynchronous user handlers) sees it. Default false.
+   */
+  readonly reusesBuffers?: boolean;
+}
+
+/** Counters of the pipeline; all start at 0. */
+export interface MiServerStats {
+  /** Datagrams handed to the pipeline. */
+  readonly received: number;
+  /** Replies handed to a transport. */
+  readonly replied: number;
+  /** Requests that got no reply by design (empty datagram). */
+  readonly noReply: number;
+  /** Replies that could not be sent: the sender was an unbound UNIX socket. */
+  readonly unanswerable: number;
+  /** Replies the transport dropped (peer gone, queue full past socket_timeout). */
+  readonly dropped: number;
+  /** Datagrams ignored because the server was shutting down. */
+  readonly ignored: number;
+  /** Transport error lines sent, by kind. */
+  readonly errors: Readonly<Record<TransportErrorKind, number>>;
+  /** Handlers that have not settled yet. */
+  readonly inFlight: number;
+}
+
+interface AttachedTransport {
+  readonly transport: DatagramTransport<unknown>;
+}
+
+function staticBytes(kind: TransportErrorKind): Uint8Array {
+  return transportErrorReply(kind);
+}
+
+const ERROR_BYTES: Readonly<Record<TransportErrorKind, Uint8Array>> = {
+  NOT_AVAILABLE: staticBytes('NOT_AVAILABLE'),
+  PARSE_ERROR: staticBytes('PARSE_ERROR'),
+  REQUEST_TOO_LARGE: staticBytes('REQUEST_TOO_LARGE'),
+  COMMAND_FAILED: staticBytes('COMMAND_FAILED'),
+  REPLY_TOO_LARGE: staticBytes('REPLY_TOO_LARGE'),
+  INTERNAL_ERROR: staticBytes('INTERNAL_ERROR'),
+  PERMISSION_DENIED: staticBytes('PERMISSION_DENIED'),
+  RATE_LIMITED: staticBytes('RATE_LIMITED'),
+};
+
+const EMPTY_ARGS: readonly MiArgument[] = Object.freeze([]);
+const NO_NODES: readonly MiNode[] = Object.freeze([]);
+
+function describePeer(peer: unknown): string {
+  if (peer === null) return '(unbound)';
+  if (typeof peer === 'string') return peer.startsWith('\0') ? `@${peer.slice(1)}` : peer;
+  if (typeof peer === 'object' && peer !== undefined) {
+    const p = peer as { address?: unknown; port?: unknown; family?: unknown };
+    if (typeof p.address === 'string' && typeof p.port === 'number') {
+      return p.address.includes(':') ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
+    }
+  }
+  return String(peer);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+export class MiServer {
+  readonly registry: CommandRegistry;
+  readonly logger: Logger;
+  readonly #encodeOptions: { readonly indent: string; readonly maxSize: number };
+  readonly #guard: RequestGuard | null;
+  readonly #okBytes: Uint8Array;
+  readonly #transports: AttachedTransport[] = [];
+  /** Encoded replies of `constantReply` commands, valid for one registry generation. */
+  readonly #constantReplies = new Map<RegisteredCommand, { gen: number; bytes: Uint8Array }>();
+  #accepting = true;
+  #inFlight = 0;
+  #drainWaiters: Array<() => void> = [];
+  #closing: Promise<void> | null = null;
+
+  #received = 0;
+  #replied = 0;
+  #noReply = 0;
+  #unanswerable = 0;
+  #dropped = 0;
+  #ignored = 0;
+  readonly #errors: Record<TransportErrorKind, number> = {
+    NOT_AVAILABLE: 0,
+    PARSE_ERROR: 0,
+    REQUEST_TOO_LARGE: 0,
+    COMMAND_FAILED: 0,
+    REPLY_TOO_LARGE: 0,
+    INTERNAL_ERROR: 0,
+    PERMISSION_DENIED: 0,
+    RATE_LIMITED: 0,
+  };
+
+  constructor(options: MiServerOptions) {
+    this.registry = options.registry;
+    this.logger = options.logger ?? createLogger();
+    this.#encodeOptions = { indent: options.replyIndent ?? '\t', maxSize: MAX_DATAGRAM_SIZE };
+    this.#guard = options.guard ?? null;
+    this.#okBytes = encodeReply({ code: 200, reason: 'OK', nodes: NO_NODES }, this.#encodeOptions);
+  }
+
+  /** Addresses of the attached transports (`/path`, `udp:127.0.0.1:40123`). */
+  get addresses(): string[] {
+    return this.#transports.map((t) => t.transport.address);
+  }
+
+  /** The attached transports, in attach order. */
+  get transports(): readonly DatagramTransport<unknown>[] {
+    return this.#transports.map((t) => t.transport);
+  }
+
+  /** Handlers that have not settled yet. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  stats(): MiServerStats {
+    return {
+      received: this.#received,
+      replied: this.#replied,
+      noReply: this.#noReply,
+      unanswerable: this.#unanswerable,
+      dropped: this.#dropped,
+      ignored: this.#ignored,
+      errors: { ...this.#errors },
+      inFlight: this.#inFlight,
+    };
+  }
+
+  /**
+   * Creates a transport with `open` (which must pass the given `onMessage` to
+   * it, e.g. `(onMessage) => bindUdpSocket(host, port, { onMessage })` or, in
+   * a worker, `adoptUnixSocket(fd, { onMessage })`) and serves it.
+   * Datagrams that arrive before `open` resolves are served once it has.
+   */
+  async attach<Peer>(
+    open: (onMessage: DatagramHandler<Peer>) => Promise<DatagramTransport<Peer>>,
+    options: AttachOptions = {},
+  ): Promise<DatagramTransport<Peer>> {
+    const copy = options.reusesBuffers === true;
+    let transport: DatagramTransport<Peer> | null = null;
+    let early: Array<[Uint8Array, Peer, DatagramInfo]> | null = [];
+    const onMessage: DatagramHandler<Peer> = (data, peer, info) => {
+      if (transport !== null) this.handleDatagram(transport, data, peer, info, copy);
+      else early?.push([data.slice(), peer, info]);
+    };
+    transport = await open(onMessage);
+    this.#transports.push({ transport: transport as DatagramTransport<unknown> });
+    const queued = early;
+    early = null;
+    for (const [data, peer, info] of queued)
+      this.handleDatagram(transport, data, peer, info, false);
+    return transport;
+  }
+
+  /**
+   * Serves one datagram received on `transport` from `peer` (the whole
+   * pipeline). Never throws: every failure becomes a reply or a log line.
+   * `reusesBuffers`: see {@link AttachOptions.reusesBuffers}.
+   */
+  handleDatagram<Peer>(
+    transport: DatagramTransport<Peer>,
+    data: Uint8Array,
+    peer: Peer,
+    info: DatagramInfo,
+    reusesBuffers = false,
+  ): void {
+    this.#received++;
+    if (!this.#accepting) {
+      this.#ignored++;
+      return;
+    }
+    try {
+      this.#handle(transport, data, peer, info, reusesBuffers);
+    } catch (error) {
+      // Only a bug of ours gets here (handlers are guarded separately).
+      this.logger.error('internal error while serving a request', {
+        peer: describePeer(peer),
+        error,
+      });
+      this.#sendError(transport, peer, 'INTERNAL_ERROR');
+    }
+  }
+
+  #handle<Peer>(
+    transport: DatagramTransport<Peer>,
+    data: Uint8Array,
+    peer: Peer,
+    info: DatagramInfo,
+    reusesBuffers: boolean,
+  ): void {
+    const length = data.length;
+    // PROTOCOL.md 4: a truncated or oversized request is refused, never parsed.
+    if (info.truncated || length > MAX_DATAGRAM_SIZE) {
+      this.#debug('request too large', peer, { bytes: length, truncated: info.truncated });
+      this.#sendError(transport, peer, 'REQUEST_TOO_LARGE');
+      return;
+    }
+    if (length === 0) {
+      // PROTOCOL.md 4: an empty datagram gets no reply (as the original).
+      this.#noReply++;
+      this.#debug('empty datagram, no reply', peer);
+      return;
+    }
+    // Classification point. PROTOCOL.md 4: a datagram whose first non-blank
+    // byte is `{` or `[` is JSON-RPC. Until JSON-RPC is served here such
+    // datagrams (they never start with ':') fall through to the legacy parser,
+    // which refuses them as the original 2.x does (`500 command not available`).
+    let head: RequestHead;
+    try {
+      head = parseRequestHead(data);
+    } catch (error) {
+      this.#protocolError(transport, peer, error);
+      return;
+    }
+    const entry = this.registry.get(head.command);
+    if (entry === undefined) {
+      this.#debug('unknown command', peer, { command: head.command });
+      this.#sendError(transport, peer, 'NOT_AVAILABLE');
+      return;
+    }
+    if (entry.constantReply && this.#guard === null) {
+      const cached = this.#constantReplies.get(entry);
+      if (cached !== undefined && cached.gen === this.registry.generation) {
+        this.#send(transport, peer, cached.bytes);
+        if (this.logger.level >= LOG_LEVEL.DBG) this.#debugRequest(entry, peer, cached.bytes);
+        return;
+      }
+    }
+    let datagram = data;
+    let bodyOffset = head.bodyOffset;
+    if (reusesBuffers && entry.module !== 'core') {
+      // The handler may keep the request (and lazily decoded arguments) past this call.
+      datagram = data.slice();
+      bodyOffset = head.bodyOffset;
+    }
+    let args: readonly MiArgument[] = EMPTY_ARGS;
+    if (!entry.noInput) {
+      try {
+        args = parseArguments(datagram, bodyOffset);
+      } catch (error) {
+        this.#protocolError(transport, peer, error);
+        return;
+      }
+    }
+    const request: MiRequest = { command: head.command, args, rawArgs: args, datagram };
+    if (this.#guard !== null) {
+      const refusal = this.#guard(entry, request, peer);
+      if (refusal !== null) {
+        this.#debug('request refused', peer, { command: entry.name, refusal });
+        this.#sendError(transport, peer, refusal);
+        return;
+      }
+    }
+    let result: unknown;
+    try {
+      result = entry.handler(request);
+    } catch (error) {
+      this.#handlerFailed(transport, peer, entry, error);
+      return;
+    }
+    if (isThenable(result)) {
+      this.#inFlight++;
+      Promise.resolve(result).then(
+        (value) => {
+          this.#settled();
+          this.#finish(transport, peer, entry, value);
+        },
+        (error: unknown) => {
+          this.#settled();
+          this.#handlerFailed(transport, peer, entry, error);
+        },
+      );
+      return;
+    }
+    this.#finish(transport, peer, entry, result);
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Encodes a handler's result and sends it. */
+  #finish<Peer>(
+    transport: DatagramTransport<Peer>,
+    peer: Peer,
+    entry: RegisteredCommand,
+    result: unknown,
+  ): void {
+    let bytes: Uint8Array;
+    if (result === undefined || result === null) {
+      bytes = this.#okBytes;
+    } else if (typeof result !== 'object' || Array.isArray(result)) {
+      this.logger.error('command handler returned something other than a result object', {
+        command: entry.name,
+        returned: typeof result,
+      });
+      this.#sendError(transport, peer, 'COMMAND_FAILED');
+      return;
+    } else {
+      const r = result as { code?: unknown; reason?: unknown; nodes?: unknown };
+      const code = r.code === undefined ? 200 : r.code;
+      const tree = {
+        code,
+        reason: r.reason === undefined ? (code === 200 ? 'OK' : '') : r.reason,
+        nodes: r.nodes === undefined || r.nodes === null ? NO_NODES : r.nodes,
+      } as MiReplyTree;
+      const encoded = this.#encode(transport, peer, entry, tree);
+      if (encoded === null) return;
+      bytes = encoded;
+      if (entry.constantReply) {
+        this.#constantReplies.set(entry, { gen: this.registry.generation, bytes });
+      }
+    }
+    this.#send(transport, peer, bytes);
+    if (this.logger.level >= LOG_LEVEL.DBG) this.#debugRequest(entry, peer, bytes);
+  }
+
+  /** encodeReply with the error mapping of PROTOCOL.md 4; null when an error line was sent. */
+  #encode<Peer>(
+    transport: DatagramTransport<Peer>,
+    peer: Peer,
+    entry: RegisteredCommand,
+    tree: MiReplyTree,
+  ): Uint8Array | null {
+    try {
+      return encodeReply(tree, this.#encodeOptions);
+    } catch (error) {
+      if (isMiProtocolError(error) && error.code === 'REPLY_TOO_LARGE') {
+        this.logger.warn('reply too large', { command: entry.name, limit: MAX_DATAGRAM_SIZE });
+        this.#sendError(transport, peer, 'REPLY_TOO_LARGE');
+      } else if (isMiProtocolError(error) && error.code === 'INVALID_REPLY') {
+        this.logger.error('command handler returned an invalid reply', {
+          command: entry.name,
+          module: entry.module,
+          error,
+        });
+        this.#sendError(transport, peer, 'COMMAND_FAILED');
+      } else {
+        this.logger.error('cannot encode reply', { command: entry.name, error });
+        this.#sendError(transport, peer, 'INTERNAL_ERROR');
+      }
+      return null;
+    }
+  }
+
+  #handlerFailed<Peer>(
+    transport: DatagramTransport<Peer>,
+    peer: Peer,
+    entry: RegisteredCommand,
+    error: unknown,
+  ): void {
+    if (isMiError(error)) {
+      // ARCHITECTURE.md: an MiError is an ordinary reply with that status.
+      const bytes = this.#encode(transport, peer, entry, {
+        code: error.code,
+        reason: error.reason,
+        nodes: NO_NODES,
+      });
+      if (bytes === null) return;
+      this.#send(transport, peer, bytes);
+      if (this.logger.level >= LOG_LEVEL.DBG) this.#debugRequest(entry, peer, bytes);
+      return;
+    }
+    this.logger.error('command handler failed', {
+      command: entry.name,
+      module: entry.module,
+      peer: describePeer(peer),
+      error: error instanceof Error ? error : String(error),
+    });
+    this.#sendError(transport, peer, 'COMMAND_FAILED');
+  }
+
+  #protocolError<Peer>(transport: DatagramTransport<Peer>, peer: Peer, error: unknown): void {
+    if (!isMiProtocolError(error)) throw error;
+    switch (error.code) {
+      case 'EMPTY_DATAGRAM':
+        this.#noReply++;
+        return;
+      case 'REQUEST_TOO_LARGE':
+        this.#sendError(transport, peer, 'REQUEST_TOO_LARGE');
+        return;
+      case 'NOT_AVAILABLE':
+        this.#debug('bad first line', peer, { offset: error.offset });
+        this.#sendError(transport, peer, 'NOT_AVAILABLE');
+        return;
+      case 'PARSE_ERROR':
+        this.#debug('parse error', peer, { offset: error.offset, reason: error.message });
+        this.#sendError(transport, peer, 'PARSE_ERROR');
+        return;
+      default:
+        throw error;
+    }
+  }
+
+  #sendError<Peer>(transport: DatagramTransport<Peer>, peer: Peer, kind: TransportErrorKind): void {
+    this.#errors[kind]++;
+    this.#send(transport, peer, ERROR_BYTES[kind]);
+  }
+
+  #send<Peer>(transport: DatagramTransport<Peer>, peer: Peer, bytes: Uint8Array): void {
+    if (peer === null) {
+      // PROTOCOL.md 1: an unbound UNIX sender cannot be answered.
+      this.#unanswerable++;
+      if (this.logger.level >= LOG_LEVEL.DBG) {
+        this.logger.debug('reply not sent: the sender has no address (unbound UNIX socket)');
+      }
+      return;
+    }
+    let outcome: string;
+    try {
+      outcome = transport.send(bytes, peer);
+    } catch (error) {
+      this.#dropped++;
+      this.logger.error('transport refused a reply', { peer: describePeer(peer), error });
+      return;
+    }
+    if (outcome === 'dropped') {
+      this.#dropped++;
+      if (this.logger.level >= LOG_LEVEL.DBG) {
+        this.logger.debug('reply dropped by the transport', { peer: describePeer(peer) });
+      }
+    } else {
+      this.#replied++;
+    }
+  }
+
+  #debug(msg: string, peer: unknown, fields?: Record<string, unknown>): void {
+    if (this.logger.level >= LOG_LEVEL.DBG) {
+      this.logger.debug(msg, { peer: describePeer(peer), ...fields });
+    }
+  }
+
+  #debugRequest(entry: RegisteredCommand, peer: unknown, reply: Uint8Array): void {
+    let end = reply.indexOf(0x0a);
+    if (end < 0) end = reply.length;
+    this.logger.debug('request', {
+      command: entry.name,
+      peer: describePeer(peer),
+      status: Buffer.from(reply.subarray(0, end)).toString('utf8'),
+      replyBytes: reply.length,
+    });
+  }
+
+  /**
+   * Resolves when no handler is in flight, or after `timeoutMs` (then false).
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Graceful stop: ignore new datagrams, wait (at most `timeoutMs`, default
+   * 5000) for in-flight handlers and for replies the transports are still
+   * retrying, then close every transport (which removes UNIX socket files
+   * they created). Idempotent.
+   */
+  close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#accepting = false;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    this.#closing = (async () => {
+      const deadline = Date.now() + timeoutMs;
+      if (!(await this.drain(timeoutMs))) {
+        this.logger.warn('shutdown: handlers still running after the grace period', {
+          inFlight: this.#inFlight,
+        });
+      }
+      while (
+        Date.now() < deadline &&
+        this.#transports.some((t) => t.transport.stats().pending > 0)
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const results = await Promise.allSettled(this.#transports.map((t) => t.transport.close()));
+      for (const r of results) {
+        if (r.status === 'rejected') {
+          this.logger.error('error while closing a transport', { error: r.reason });
+        }
+      }
+    })();
+    return this.#closing;
+  }
+}
