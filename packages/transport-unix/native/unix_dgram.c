@@ -238,6 +238,7 @@ struct sock_s {
   napi_env env;
   int fd;           /* -1 once closed */
   int batch;        /* datagrams per recvmmsg / per JS call */
+  int max_len;      /* longer datagrams are cut to this and flagged truncated */
   int hooked;       /* env cleanup hook registered */
   int refed;        /* poll handle keeps the loop alive */
   poller_t *poller; /* NULL unless receiving */
@@ -390,6 +391,7 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
   s->env = env;
   s->fd = fd;
   s->batch = 32;
+  s->max_len = SLOT_SIZE;
   s->refed = 1;
   if (napi_wrap(env, self, s, sock_finalize, NULL, NULL) != napi_ok) {
     if (t == napi_undefined) close(fd);
@@ -470,8 +472,8 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
 /* Delivers one recvmmsg round to JS: callback(buffer, count, peers, errno).
  * buffer: one ArrayBuffer laid out as [count x (int32 length, int32 flags)]
  * followed by the datagram bytes back to back (8-byte header per datagram;
- * flags bit 0 = truncated; `length` is the bytes present in the buffer, the
- * real length of a truncated datagram is not kept). One allocation per batch,
+ * flags bit 0 = truncated; `length` is the bytes present in the buffer, at
+ * most max_len; the real length of a truncated datagram is not kept). One allocation per batch,
  * however many datagrams it holds. */
 static int deliver(sock_t *s, arena_t *a, int n, int err) {
   napi_env env = s->env;
@@ -485,10 +487,11 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
     return 0;
   }
   if (n > 0) {
+    const size_t max_len = (size_t)s->max_len;
     size_t total = (size_t)n * 8;
     for (int i = 0; i < n; i++) {
       size_t len = a->msgs[i].msg_len;
-      total += len > SLOT_SIZE ? SLOT_SIZE : len;
+      total += len > max_len ? max_len : len;
     }
     void *buf = NULL;
     napi_value ab, peers;
@@ -504,8 +507,10 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
     const struct sockaddr_un *prevaddr = NULL;
     for (int i = 0; i < n; i++) {
       size_t len = a->msgs[i].msg_len;
-      int trunc = len > SLOT_SIZE || (a->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-      size_t have = len > SLOT_SIZE ? SLOT_SIZE : len;
+      /* msg_len is the real length (MSG_TRUNC in the flags): anything over
+       * max_len is cut and flagged, never delivered as if whole. */
+      int trunc = len > max_len || (a->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      size_t have = len > max_len ? max_len : len;
       memcpy(out, a->slots + (size_t)i * SLOT_SIZE, have);
       out += have;
       meta[2 * i] = (int32_t)have;
@@ -590,10 +595,11 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   }
 }
 
-/* poll(callback, batchSize): start receiving */
+/* poll(callback, batchSize, maxLength): start receiving. Datagrams longer
+ * than maxLength (at most SLOT_SIZE) are cut to it and flagged truncated. */
 static napi_value sock_poll(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2] = {NULL, NULL}, self;
+  size_t argc = 3;
+  napi_value argv[3] = {NULL, NULL, NULL}, self;
   sock_t *s = unwrap_open(env, info, &argc, argv, &self);
   if (!s) return NULL;
   napi_valuetype t = napi_undefined;
@@ -607,6 +613,13 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
     napi_valuetype bt;
     napi_typeof(env, argv[1], &bt);
     if (bt != napi_undefined && !get_int_arg(env, argv[1], "batch", 1, MAX_BATCH, &batch))
+      return NULL;
+  }
+  int64_t max_len = SLOT_SIZE;
+  if (argc >= 3) {
+    napi_valuetype mt;
+    napi_typeof(env, argv[2], &mt);
+    if (mt != napi_undefined && !get_int_arg(env, argv[2], "maxLength", 0, SLOT_SIZE, &max_len))
       return NULL;
   }
   if (s->poller) {
@@ -640,6 +653,7 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
   }
   if (!s->refed) uv_unref((uv_handle_t *)&p->handle);
   s->batch = (int)batch;
+  s->max_len = (int)max_len;
   s->poller = p;
   if (napi_create_reference(env, argv[0], 1, &s->callback) != napi_ok ||
       napi_create_reference(env, self, 1, &s->wrapper) != napi_ok) {

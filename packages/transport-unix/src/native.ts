@@ -21,7 +21,8 @@ export interface NativeSocket {
   connect(path: string): number;
   /** Bytes sent or a negative errno (`-EAGAIN` when the send would block). */
   send(data: Uint8Array, peer: string): number;
-  poll(callback: NativeBatchCallback, batch: number): void;
+  /** Datagrams longer than `maxLength` (≤ SLOT_SIZE, 65536) are cut to it and flagged truncated. */
+  poll(callback: NativeBatchCallback, batch: number, maxLength: number): void;
   ref(): void;
   unref(): void;
   close(): void;

@@ -54,7 +54,12 @@ export interface UnixTransportOptions {
    * are slow, so that a burst spreads over them. Default 32.
    */
   readonly receiveBatchSize?: number;
-  /** `send()` throws `DATAGRAM_TOO_LARGE` above this many bytes. Default 65457 ({@link MAX_DATAGRAM_SIZE}). */
+  /**
+   * Largest datagram in both directions: `send()` throws `DATAGRAM_TOO_LARGE`
+   * above it, and a received datagram longer than it (or than 65536 bytes,
+   * the receive slot) is cut and delivered with `truncated: true`.
+   * Default 65457 ({@link MAX_DATAGRAM_SIZE}).
+   */
   readonly maxDatagramSize?: number;
   /**
    * Permission bits of the socket file (`unix_socket_mode`), at most 0o777.

@@ -25,6 +25,8 @@ const errnoNames = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, n]) => [n, name] as const),
 );
 const EAGAIN = osConstants.errno.EAGAIN;
+/** The addon's receive slot (native/unix_dgram.c SLOT_SIZE): nothing longer is ever whole. */
+const RECEIVE_SLOT_SIZE = 65_536;
 
 /** {@link TransportStats} plus the reasons replies were dropped. */
 export interface UnixTransportStats extends TransportStats {
@@ -124,7 +126,11 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     this.#owned = init.owned;
     this.#handler = init.options.onMessage;
     if (this.#handler !== undefined) {
-      this.#socket.poll(this.#onBatch, init.options.receiveBatchSize);
+      this.#socket.poll(
+        this.#onBatch,
+        init.options.receiveBatchSize,
+        Math.min(init.options.maxDatagramSize, RECEIVE_SLOT_SIZE),
+      );
     }
   }
 
