@@ -68,15 +68,6 @@ export async function resolveTarget(
   };
 }
 
-function unixPeerPath(peer: unknown): string | undefined {
-  if (typeof peer === 'string') return peer;
-  if (typeof peer === 'object' && peer !== null && 'path' in peer) {
-    const path = (peer as { readonly path: unknown }).path;
-    return typeof path === 'string' ? path : undefined;
-  }
-  return undefined;
-}
-
 /** Canonical text of an IP address, IPv4 as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
 function canonicalAddress(address: string): string {
   if (isIP(address) === 4) return `::ffff:${address}`;
@@ -111,7 +102,8 @@ class TransportChannel implements Channel {
   }
 
   deliver(data: Uint8Array, truncated: boolean): void {
-    this.onReply?.(data, truncated);
+    // The transports hand out views of a receive buffer they reuse: keep a copy.
+    this.onReply?.(new Uint8Array(data), truncated);
   }
 
   fail(error: unknown): void {
@@ -151,10 +143,7 @@ export async function openChannel(
       onMessage(data, peer, info) {
         // PROTOCOL.md 1: OpenSIPS answers UNIX requests from a second, unbound socket, so an
         // anonymous peer is the normal case. Our reply socket lives in a private directory.
-        const path = unixPeerPath(peer);
-        if (path === undefined || path === '' || path === target.path) {
-          channel.deliver(data, info.truncated);
-        }
+        if (peer === null || peer === target.path) channel.deliver(data, info.truncated);
       },
       onError(error) {
         channel.fail(error);

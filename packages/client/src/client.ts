@@ -281,15 +281,14 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     });
   }
 
-  private release(channel: Channel): void {
-    if (this.closed || this.idle.length >= this.maxIdle) {
-      this.destroy(channel);
-      return;
-    }
+  /** Puts a clean channel back in the pool, or closes it when the pool is full or the client closed. */
+  private release(channel: Channel): Promise<void> | undefined {
     channel.onReply = null;
     channel.onFailure = null;
+    if (this.closed || this.idle.length >= this.maxIdle) return this.destroy(channel);
     channel.unref();
     this.idle.push(channel);
+    return undefined;
   }
 
   private destroy(channel: Channel): Promise<void> {
@@ -299,16 +298,19 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return done;
   }
 
-  private async diagnoseDrop(channel: Channel): Promise<MiClientError> {
+  /** The TRANSPORT error for a failed send or socket, with the clearest errno we can find. */
+  private async diagnoseFailure(channel: Channel): Promise<MiClientError> {
     // Give the transport one turn to report the system error of the failed send.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const cause = channel.lastError ?? new Error('request not sent');
     const reported = errnoOf(channel.lastError);
-    if (reported !== undefined) return this.transportError(reported, channel.lastError);
-    if (this.parsed.kind === 'unix') {
+    if (this.parsed.kind === 'unix' && (reported === undefined || reported === 'ECONNREFUSED')) {
+      // The kernel says ECONNREFUSED for a stale socket file and for a path that is not a
+      // socket at all; the file system tells them apart (and finds ENOENT/EACCES if unreported).
       const found = await diagnoseUnixPath(this.parsed.path);
-      return this.transportError(found.errno, channel.lastError);
+      return this.transportError(found.errno, cause);
     }
-    return this.transportError(undefined, channel.lastError ?? new Error('request not sent'));
+    return this.transportError(reported, cause);
   }
 
   private exchange<T>(
@@ -350,8 +352,10 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
         channel.onReply = null;
         channel.onFailure = null;
         if (reusable) {
-          this.release(channel);
-          deliver();
+          // Settle once a socket the pool has no room for is gone too.
+          const closing = this.release(channel);
+          if (closing === undefined) deliver();
+          else void closing.then(deliver);
         } else {
           // Never reuse it (a late reply would be taken for the next call's); the call settles
           // once the socket and its file are gone.
@@ -383,7 +387,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
         (acquired) => {
           if (settled) {
             // Timed out or aborted while opening: nothing was sent on it, it is clean.
-            this.release(acquired);
+            void this.release(acquired);
             return;
           }
           channel = acquired;
@@ -392,8 +396,9 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
             const outcome = interpret(data, truncated);
             if (outcome !== null) finish(outcome, 'value' in outcome);
           };
-          acquired.onFailure = (error) => {
-            finish({ error: this.transportError(errnoOf(error), error) }, false);
+          acquired.onFailure = () => {
+            acquired.onFailure = null;
+            void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
           };
           let sent: ReturnType<Channel['send']>;
           try {
@@ -402,8 +407,9 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
             finish({ error: this.transportError(errnoOf(error), error) }, false);
             return;
           }
-          if (sent === 'dropped') {
-            void this.diagnoseDrop(acquired).then((error) => finish({ error }, false));
+          if (sent === 'dropped' && acquired.onFailure !== null) {
+            acquired.onFailure = null;
+            void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
           }
         },
         (error: unknown) => {

@@ -54,6 +54,8 @@ export function errnoOf(error: unknown): string | undefined {
  * refused the datagram has nothing bound to it (a stale file left by a dead server).
  */
 export async function diagnoseUnixPath(path: string): Promise<Diagnosis> {
+  // A Linux abstract name has no file: the kernel refused because nothing is bound to it.
+  if (path.startsWith('\0')) return { errno: 'ECONNREFUSED', message: phraseFor('ECONNREFUSED') };
   try {
     const info = await stat(path);
     if (!info.isSocket()) return { errno: 'ENOTSOCK', message: phraseFor('ENOTSOCK') };

@@ -22,6 +22,7 @@ export interface RunOptions {
   readonly uid?: number;
   readonly gid?: number;
   readonly timeoutMs?: number;
+  readonly cwd?: string;
 }
 
 /** Runs `mi ARGS…` to completion. */
@@ -39,6 +40,7 @@ export function runNode(args: readonly string[], options: RunOptions = {}): Prom
     const child = spawn(process.execPath, args, {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });

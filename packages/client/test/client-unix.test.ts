@@ -1,0 +1,192 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bindUnixSocket } from '@mi-datagram/transport-unix';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MiClient, MiClientError } from '../src/index.js';
+import { answerWith, type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
+import { openFds, REPO, runNode, tempDir } from './helpers/proc.js';
+
+let dir: ReturnType<typeof tempDir>;
+/** Where the clients under test create their reply sockets. */
+let replyDir: ReturnType<typeof tempDir>;
+const servers: FakeUnixServer[] = [];
+const clients: MiClient<'legacy' | 'jsonrpc'>[] = [];
+
+beforeEach(() => {
+  dir = tempDir();
+  replyDir = tempDir('mi-client-replies-');
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  // Every reply socket and its private directory is gone once the clients are closed.
+  expect(readdirSync(replyDir.path)).toEqual([]);
+  dir.remove();
+  replyDir.remove();
+});
+
+async function server(answer: FakeUnixServer['answer'], name?: string): Promise<FakeUnixServer> {
+  const s = await fakeUnixServer(dir.path, answer, name);
+  servers.push(s);
+  return s;
+}
+
+function client<P extends 'legacy' | 'jsonrpc' = 'legacy'>(
+  target: string,
+  options: ConstructorParameters<typeof MiClient<P>>[1] = {},
+): MiClient<P> {
+  const c = new MiClient<P>(target, { socketDir: replyDir.path, ...options });
+  clients.push(c);
+  return c;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<MiClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MiClientError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const replySockets = (): string[] => readdirSync(replyDir.path);
+
+describe('MiClient over UNIX datagram sockets', () => {
+  it('binds its own reply socket, sends the request, resolves the reply', async () => {
+    const s = await server((_req, peer, t) => answerWith(t, peer, '200 OK\nWD:: /\n\n'));
+    const r = await client(s.path).call('pwd');
+    expect(r).toMatchObject({
+      code: 200,
+      reason: 'OK',
+      form: 'tree',
+      nodes: [{ name: 'WD', value: '/' }],
+    });
+    const peer = s.received[0]?.peer;
+    expect(peer?.startsWith(replyDir.path)).toBe(true);
+    expect(s.received[0]?.data.toString()).toBe(':pwd:\n');
+  });
+
+  it('ignores datagrams from any socket path other than the target', async () => {
+    const s = await server((_req, peer) => {
+      void (async () => {
+        const anonymousDir = tempDir();
+        const other = await bindUnixSocket(join(anonymousDir.path, 'x.sock'));
+        // Sent from another path than the target's: must be ignored.
+        other.send(Buffer.from('200 FORGED\n\n'), peer ?? '');
+        await other.close();
+        anonymousDir.remove();
+        setTimeout(() => answerWith(s.transport, peer, '200 OK\n\n'), 20);
+      })();
+    });
+    const r = await client(s.path).call('x');
+    expect(r.reason).toBe('OK');
+  });
+
+  it('200 concurrent calls each get their own reply (answered in reverse order)', async () => {
+    const pending: Array<() => void> = [];
+    const s = await server((req, peer, t) => {
+      const arg = req.toString().split('\n')[1] ?? '';
+      pending.push(() => answerWith(t, peer, `200 OK\n${arg}\n\n`));
+      if (pending.length === 200) for (const send of pending.reverse()) send();
+    });
+    const c = client(s.path);
+    const ids = Array.from(
+      { length: 200 },
+      (_, i) => `unique-${i}-${Math.random().toString(36).slice(2)}`,
+    );
+    const replies = await Promise.all(ids.map((id) => c.call('echo', [id])));
+    expect(replies.map((r) => r.nodes[0]?.value)).toEqual(ids);
+    expect(new Set(s.received.map((r) => r.peer)).size).toBe(200);
+    // At most maxIdleSockets (16) stay open for reuse.
+    expect(replySockets().length).toBe(16);
+  });
+
+  it('AbortSignal: rejects ABORTED, the reply socket file and descriptor are gone at once', async () => {
+    const s = await server(() => {});
+    const c = client(s.path, { maxIdleSockets: 0 });
+    await rejection(c.call('warmup', [], { timeout: 30 }));
+    const before = openFds();
+    const controller = new AbortController();
+    const call = rejection(c.call('x', [], { signal: controller.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(replySockets().length).toBe(1);
+    controller.abort();
+    expect((await call).code).toBe('ABORTED');
+    expect(replySockets()).toEqual([]);
+    expect(openFds()).toBe(before);
+  });
+
+  it('TIMEOUT: socket closed and removed, never reused', async () => {
+    const s = await server(() => {});
+    const c = client(s.path);
+    const error = await rejection(c.call('x', [], { timeout: 50 }));
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.target).toBe(s.path);
+    expect(replySockets()).toEqual([]);
+    s.answer = (_req, peer, t) => answerWith(t, peer, '200 OK\n\n');
+    await c.call('y');
+    expect(s.received[1]?.peer).not.toBe(s.received[0]?.peer);
+  });
+
+  it('TRANSPORT ENOENT for a missing path, fast', async () => {
+    const started = Date.now();
+    const error = await rejection(client(join(dir.path, 'missing.sock')).call('x'));
+    expect(error).toMatchObject({ code: 'TRANSPORT', errno: 'ENOENT' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(replySockets()).toEqual([]);
+  });
+
+  it('TRANSPORT ECONNREFUSED for a stale socket file (server died), ENOTSOCK for a regular file', async () => {
+    const stale = join(dir.path, 'stale.sock');
+    const killed = await runNode(
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('@mi-datagram/transport-unix'); await m.bindUnixSocket(process.argv[1]); process.kill(process.pid, 'SIGKILL');",
+        stale,
+      ],
+      { cwd: join(REPO, 'packages/client') },
+    );
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await rejection(client(stale).call('x'))).toMatchObject({
+      code: 'TRANSPORT',
+      errno: 'ECONNREFUSED',
+    });
+    const file = join(dir.path, 'file');
+    writeFileSync(file, 'x');
+    expect(await rejection(client(file).call('x'))).toMatchObject({
+      code: 'TRANSPORT',
+      errno: 'ENOTSOCK',
+    });
+    expect(await rejection(client(dir.path).call('x'))).toMatchObject({
+      code: 'TRANSPORT',
+      errno: 'ENOTSOCK',
+    });
+  });
+
+  it('TRANSPORT when the reply socket cannot be created (socketDir missing)', async () => {
+    const s = await server(() => {});
+    const c = new MiClient(s.path, { socketDir: join(dir.path, 'no', 'such') });
+    clients.push(c);
+    expect(await rejection(c.call('x'))).toMatchObject({ code: 'TRANSPORT', errno: 'ENOENT' });
+  });
+
+  it('JSON-RPC over UNIX: id matched, result and error as data', async () => {
+    const s = await server((req, peer, t) => {
+      const r = JSON.parse(req.toString());
+      const body =
+        r.method === 'uptime'
+          ? { jsonrpc: '2.0', result: { Now: 'Thu Nov 26 08:58:54 2026' }, id: r.id }
+          : { jsonrpc: '2.0', error: { code: -32601, message: 'Method not found' }, id: r.id };
+      answerWith(t, peer, JSON.stringify(body));
+    });
+    const c = client(s.path, { protocol: 'jsonrpc' });
+    expect(await c.call('uptime')).toMatchObject({
+      ok: true,
+      result: { Now: 'Thu Nov 26 08:58:54 2026' },
+    });
+    expect(await c.call('nosuch', [])).toMatchObject({ ok: false, error: { code: -32601 } });
+  });
+});
