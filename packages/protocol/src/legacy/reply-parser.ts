@@ -99,7 +99,10 @@ function parseNodeText(text: string): ParsedNode {
  *   line is a node. The continuation becomes a value-only node (at the depth
  *   its leading indents say, see below).
  * - Depth = number of leading `indent` repetitions, but at most one more than
- *   the previous node's (a first node: 0). Extra indents stay in the text.
+ *   the previous node's (a first node: 0). Extra indents stay in the text. A
+ *   name or value that itself begins with the indent (a TAB by default, or
+ *   spaces with `indent: '  '`) therefore reads one level deeper when the
+ *   previous node allows it.
  * - `name:: ` is split at the FIRST `:: ` of the line (a value-only node whose
  *   value contains `:: ` reads as named). A line without `:: ` (also `a::`
  *   without the space) is a value-only node.
