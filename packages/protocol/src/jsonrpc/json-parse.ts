@@ -65,16 +65,29 @@ function hexValue(c: number | undefined): number {
   return -1;
 }
 
-const SIMPLE_ESCAPES: Readonly<Record<number, string>> = {
-  [QUOTE]: '"',
-  [BACKSLASH]: '\\',
-  [0x2f]: '/',
-  [0x62]: '\b',
-  [0x66]: '\f',
-  [0x6e]: '\n',
-  [0x72]: '\r',
-  [0x74]: '\t',
-};
+/** The character of a one-letter escape (`\\n` …), or `undefined` for an unknown one. */
+function simpleEscape(c: number): string | undefined {
+  switch (c) {
+    case QUOTE:
+      return '"';
+    case BACKSLASH:
+      return '\\';
+    case 0x2f:
+      return '/';
+    case 0x62:
+      return '\b';
+    case 0x66:
+      return '\f';
+    case 0x6e:
+      return '\n';
+    case 0x72:
+      return '\r';
+    case 0x74:
+      return '\t';
+    default:
+      return undefined;
+  }
+}
 
 /**
  * Length of the well-formed UTF-8 sequence starting with a byte >= 0x80 at
@@ -339,7 +352,7 @@ class Parser {
       this.#pos = at + 6;
       return String.fromCharCode(unit);
     }
-    const simple = SIMPLE_ESCAPES[c];
+    const simple = simpleEscape(c);
     if (simple === undefined) throw new JsonCodecError('INVALID_ESCAPE', 'unknown escape', at);
     this.#pos = at + 2;
     return simple;
