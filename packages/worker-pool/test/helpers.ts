@@ -1,0 +1,116 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openUnixReplySocket, type UnixTransport } from '@mi-datagram/transport-unix';
+import type { WorkerPool } from '../dist/index.js';
+
+export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
+
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'wp-test-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Alive and not a zombie (a reaped-later orphan is as good as gone). */
+export async function isAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Live (non-zombie) processes whose parent is `ppid`. */
+export async function childrenOf(ppid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === ppid && fields[0] !== 'Z' && fields[0] !== 'X')
+        found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A client socket that sends text requests to the pool and matches replies by a tag. */
+export interface Client {
+  /** Resolves with the reply text minus the tag (`"<pid> <text>"`), or null on timeout. */
+  request(text: string, timeoutMs?: number): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+export async function openClient(pool: WorkerPool, kind: 'unix' | 'udp'): Promise<Client> {
+  const waiting = new Map<string, (reply: string) => void>();
+  let next = 0;
+  const deliver = (data: Uint8Array): void => {
+    const text = Buffer.from(data).toString();
+    // "<pid> <tag>|<text>": find the tag
+    const space = text.indexOf(' ');
+    const bar = text.indexOf('|', space);
+    const tag = text.slice(space + 1, bar);
+    const resolve = waiting.get(tag);
+    if (resolve) {
+      waiting.delete(tag);
+      resolve(text.slice(0, space + 1) + text.slice(bar + 1));
+    }
+  };
+  let send: (data: Buffer) => void;
+  let close: () => Promise<void>;
+  if (kind === 'unix') {
+    const transport: UnixTransport = await openUnixReplySocket({ onMessage: deliver });
+    send = (data) => {
+      transport.send(data, pool.address);
+    };
+    close = () => transport.close();
+  } else {
+    const socket: Socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    socket.on('message', deliver);
+    const port = Number(pool.address.slice(pool.address.lastIndexOf(':') + 1));
+    send = (data) => socket.send(data, port, '127.0.0.1');
+    close = () => new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+  return {
+    request(text, timeoutMs = 3000) {
+      const tag = `t${next++}`;
+      return new Promise<string | null>((resolve) => {
+        const timer = setTimeout(() => {
+          waiting.delete(tag);
+          resolve(null);
+        }, timeoutMs);
+        waiting.set(tag, (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        });
+        send(Buffer.from(`${tag}|${text}`));
+      });
+    },
+    close,
+  };
+}
