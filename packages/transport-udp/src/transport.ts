@@ -226,11 +226,28 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
       }
       return 'dropped';
     }
-    // libuv tries a synchronous sendmsg first unless datagrams are already
-    // waiting in its queue (they got EAGAIN); then this one waits behind them.
-    const queued = this.#socket.getSendQueueCount() > 0;
-    this.#socket.send(data, port, address, this.#onSendDone);
+    // Recorded before the hand-over so that even a completion reported at
+    // once finds its entry.
     this.#push(length);
+    let queued: boolean;
+    try {
+      // libuv tries a synchronous sendmsg first unless datagrams are already
+      // waiting in its queue (they got EAGAIN); then this one waits behind them.
+      queued = this.#socket.getSendQueueCount() > 0;
+      this.#socket.send(data, port, address, this.#onSendDone);
+    } catch (error) {
+      // The socket was closed underneath us (its 'close' event is still to come).
+      this.#outstanding--;
+      this.#outstandingBytes -= length;
+      this.#droppedError++;
+      this.#report(
+        new UdpTransportError('SEND_FAILED', `send from ${this.address} failed: ${String(error)}`, {
+          address: this.address,
+          cause: error,
+        }),
+      );
+      return 'dropped';
+    }
     if (queued) {
       this.#retried++;
       return 'queued';

@@ -94,7 +94,7 @@ describe('pending bound', () => {
 });
 
 describe('socket_timeout', () => {
-  it('gives up a send not completed within socketTimeout: counted dropped, reported once', async () => {
+  it('gives up sends not completed within socketTimeout: counted dropped and reported', async () => {
     const { socket, callbacks } = await stalledSocket();
     const warnings: UdpTransportError[] = [];
     const transport = adoptUdpSocket(socket, {
@@ -108,7 +108,9 @@ describe('socket_timeout', () => {
     expect(transport.stats()).toMatchObject({ outstanding: 2, dropped: 0 });
     await waitFor(() => transport.stats().droppedTimeout === 2, 3000, 'timeout');
     expect(transport.stats()).toMatchObject({ dropped: 2, sent: 0, outstanding: 2 });
-    expect(warnings.map((warning) => warning.code)).toEqual(['SEND_TIMEOUT']);
+    // One warning per sweep: both may expire in one sweep or in two.
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(warnings.map((warning) => warning.code))).toEqual(new Set(['SEND_TIMEOUT']));
     // Given-up sends still occupy memory until they complete, so they still count
     // toward the bound; a late completion is not counted as sent.
     callbacks[0]?.(null, 10);
@@ -245,5 +247,22 @@ describe('handler errors', () => {
     await waitFor(() => calls === 2, 2000, 'second delivery');
     expect(errors.map((error) => error.code)).toEqual(['HANDLER_FAILED']);
     expect(server.stats().received).toBe(2);
+  });
+});
+
+describe('socket closed underneath', () => {
+  it('a send in the same tick as an outside socket.close() is dropped and reported, not thrown', async () => {
+    const errors: UdpTransportError[] = [];
+    const { socket } = await stalledSocket();
+    const transport = adoptUdpSocket(socket, { onError: (error) => errors.push(error) });
+    // Restore the real send so that node:dgram's own closed-socket check runs.
+    Reflect.deleteProperty(socket, 'send');
+    socket.close();
+    expect(
+      transport.send(Uint8Array.of(1), { address: '127.0.0.1', port: 9, family: 'IPv4' }),
+    ).toBe('dropped');
+    expect(transport.stats()).toMatchObject({ dropped: 1, outstanding: 0, outstandingBytes: 0 });
+    expect(errors.map((error) => error.code)).toEqual(['SEND_FAILED']);
+    await transport.close();
   });
 });
