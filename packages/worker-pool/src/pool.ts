@@ -264,7 +264,7 @@ export class WorkerPool {
       slot.state = 'stopping';
       slot.child?.kill('SIGKILL');
     }
-    this.#shutdown ??= this.#finishShutdown(live, 0);
+    this.#shutdown ??= this.#finishShutdown(live, null);
     return this.#shutdown;
   }
 
@@ -283,15 +283,18 @@ export class WorkerPool {
     }
   }
 
-  async #finishShutdown(live: readonly Slot[], timeoutMs: number): Promise<void> {
+  /** Waits for `live` to exit (SIGKILLing them after `timeoutMs`; null: already killed), then releases the socket. */
+  async #finishShutdown(live: readonly Slot[], timeoutMs: number | null): Promise<void> {
     const exited = Promise.all(live.map((slot) => slot.exited));
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      exited.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      }),
-    ]);
+    const timedOut =
+      timeoutMs !== null &&
+      (await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs);
+        }),
+      ]));
     clearTimeout(timer);
     if (timedOut) {
       for (const slot of live) {
@@ -305,8 +308,8 @@ export class WorkerPool {
           slot.child.kill('SIGKILL');
         }
       }
-      await exited;
     }
+    await exited;
     try {
       await this.#socket.close();
     } finally {

@@ -333,11 +333,13 @@ async function start(message: InitMessage): Promise<void> {
     await startWorker(context);
   } catch (error) {
     const text = errorMessage(error);
-    process.stderr.write(
-      `[worker-pool worker ${message.workerId} pid ${process.pid}] start failed: ${text}\n`,
-    );
-    // Exit only once the primary has the reason (or the channel is gone).
-    if (!post({ tag: IPC_TAG, t: 'failed', message: text }, () => process.exit(1))) process.exit(1);
+    // Exit only once the primary has the reason (it logs it with the restart).
+    if (!post({ tag: IPC_TAG, t: 'failed', message: text }, () => process.exit(1))) {
+      process.stderr.write(
+        `[worker-pool worker ${message.workerId} pid ${process.pid}] start failed: ${text}\n`,
+      );
+      process.exit(1);
+    }
     return;
   }
   if (!stopping) post({ tag: IPC_TAG, t: 'ready' });
