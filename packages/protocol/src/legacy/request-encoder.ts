@@ -7,7 +7,7 @@
 import { BACKSLASH, COLON, isBlank, NL, QUOTE } from './bytes.js';
 import { MiProtocolError } from './errors.js';
 import { MAX_DATAGRAM_SIZE } from './limits.js';
-import { encodeUtf8, isWellFormed } from './text.js';
+import { encodeWellFormed } from './text.js';
 
 /** A name or value: text (written as UTF-8) or exact bytes; `null`/`undefined` = absent. */
 type Part = string | Uint8Array | null | undefined;
@@ -31,32 +31,48 @@ function toBytes(part: string | Uint8Array, what: string, index: number): Uint8A
     throw unencodable(`${what} must be a string or a Uint8Array`, index);
   }
   // A lone surrogate would be written as U+FFFD and not parse back to itself.
-  if (!isWellFormed(part)) throw unencodable(`${what} contains a lone UTF-16 surrogate`, index);
-  return encodeUtf8(part);
+  const bytes = encodeWellFormed(part);
+  if (bytes === null) throw unencodable(`${what} contains a lone UTF-16 surrogate`, index);
+  return bytes;
 }
 
 function unencodable(message: string, index: number): MiProtocolError {
   return new MiProtocolError('UNENCODABLE_ARGUMENT', `argument ${index}: ${message}`);
 }
 
-function indexOfPair(b: Uint8Array, x: number, y: number): number {
-  for (let i = b.indexOf(x); i >= 0 && i + 1 < b.length; i = b.indexOf(x, i + 1)) {
-    if (b[i + 1] === y) return i;
+// What one pass over a name or value finds (see `scan`).
+const HAS_QUOTE = 1;
+const HAS_NL = 2;
+const HAS_SEPARATOR = 4; // "::"
+const EDGE_BLANK = 8; // a blank as first or last byte
+const FLAG_BITS = 4;
+
+/** One pass: the flags above, plus the number of `"` in the high bits. */
+function scan(b: Uint8Array): number {
+  const n = b.length;
+  let flags = n > 0 && (isBlank(b[0]!) || isBlank(b[n - 1]!)) ? EDGE_BLANK : 0;
+  let quotes = 0;
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c === QUOTE) {
+      flags |= HAS_QUOTE;
+      quotes++;
+    } else if (c === NL) flags |= HAS_NL;
+    else if (c === COLON && prev === COLON) flags |= HAS_SEPARATOR;
+    prev = c;
   }
-  return -1;
+  return flags + quotes * (1 << FLAG_BITS);
 }
 
 /**
- * Can `b` be written unquoted (after `name::` or alone on its line) and read
- * back unchanged? Needs: non-empty (an empty unquoted value is absent), no
- * `"` (a parse error), no `\n` (ends the line), no blank at either end
- * (skipped / trimmed by the parser).
+ * Can the value be written unquoted (after `name::` or alone on its line)
+ * and read back unchanged? Needs: non-empty (an empty unquoted value is
+ * absent), no `"` (a parse error), no `\n` (ends the line), no blank at
+ * either end (skipped / trimmed by the parser).
  */
-function isPlainSafe(b: Uint8Array): boolean {
-  const n = b.length;
-  return (
-    n > 0 && !isBlank(b[0]!) && !isBlank(b[n - 1]!) && b.indexOf(QUOTE) < 0 && b.indexOf(NL) < 0
-  );
+function isPlainSafe(b: Uint8Array, s: number): boolean {
+  return b.length > 0 && (s & (HAS_QUOTE | HAS_NL | EDGE_BLANK)) === 0;
 }
 
 /**
@@ -69,10 +85,8 @@ function isQuotable(b: Uint8Array): boolean {
 }
 
 /** Size of `"` + content with each `"` as `\"` + `"`. */
-function quotedSize(b: Uint8Array): number {
-  let quotes = 0;
-  for (let i = b.indexOf(QUOTE); i >= 0; i = b.indexOf(QUOTE, i + 1)) quotes++;
-  return b.length + quotes + 2;
+function quotedSize(b: Uint8Array, s: number): number {
+  return b.length + (s >>> FLAG_BITS) + 2;
 }
 
 /** How a value is written. */
@@ -96,12 +110,12 @@ interface Planned {
 function checkName(b: Uint8Array, index: number): void {
   const n = b.length;
   if (n === 0) throw unencodable('an empty name cannot be written (it reads as absent)', index);
-  if (isBlank(b[0]!) || isBlank(b[n - 1]!)) {
+  const s = scan(b);
+  if (s & EDGE_BLANK)
     throw unencodable('a name cannot start or end with a blank (it is trimmed)', index);
-  }
-  if (b.indexOf(QUOTE) >= 0) throw unencodable("a name cannot contain '\"'", index);
-  if (b.indexOf(NL) >= 0) throw unencodable('a name cannot contain a newline', index);
-  if (indexOfPair(b, COLON, COLON) >= 0) throw unencodable('a name cannot contain "::"', index);
+  if (s & HAS_QUOTE) throw unencodable("a name cannot contain '\"'", index);
+  if (s & HAS_NL) throw unencodable('a name cannot contain a newline', index);
+  if (s & HAS_SEPARATOR) throw unencodable('a name cannot contain "::"', index);
   if (b[n - 1] === COLON) throw unencodable('a name cannot end with ":"', index);
 }
 
@@ -126,8 +140,9 @@ function plan(arg: RequestArgumentInput, index: number): Planned {
     checkName(name, index);
     const head = name.length + 2; // NAME::
     if (value === null) return { name, separator: true, value, form: FORM.PLAIN, size: head + 1 };
+    const s = scan(value);
     // After "::" everything to the end of the line is the value, "::" included.
-    if (isPlainSafe(value)) {
+    if (isPlainSafe(value, s)) {
       return { name, separator: true, value, form: FORM.PLAIN, size: head + value.length + 1 };
     }
     if (isQuotable(value)) {
@@ -136,7 +151,7 @@ function plan(arg: RequestArgumentInput, index: number): Planned {
         separator: true,
         value,
         form: FORM.QUOTED,
-        size: head + quotedSize(value) + 1,
+        size: head + quotedSize(value, s) + 1,
       };
     }
     throw unencodable(
@@ -149,14 +164,14 @@ function plan(arg: RequestArgumentInput, index: number): Planned {
     // PROTOCOL.md 2.3: `::` (no name, no value) is a parse error.
     throw unencodable('an argument needs a name or a value', index);
   }
-  const hasSeparator = indexOfPair(value, COLON, COLON) >= 0;
-  if (isPlainSafe(value) && !hasSeparator) {
+  const s = scan(value);
+  if (isPlainSafe(value, s) && (s & HAS_SEPARATOR) === 0) {
     return { name, separator: false, value, form: FORM.PLAIN, size: value.length + 1 };
   }
   if (isQuotable(value)) {
-    return { name, separator: false, value, form: FORM.QUOTED, size: quotedSize(value) + 1 };
+    return { name, separator: false, value, form: FORM.QUOTED, size: quotedSize(value, s) + 1 };
   }
-  if (isPlainSafe(value)) {
+  if (isPlainSafe(value, s)) {
     // Contains "::" but ends with a backslash: `::VALUE` reads as an absent
     // name and everything after the first "::" as the value (PROTOCOL.md 2.2).
     return { name, separator: true, value, form: FORM.PLAIN, size: value.length + 3 };
@@ -189,10 +204,11 @@ export function encodeRequest(
 ): Uint8Array {
   let cmd: Uint8Array;
   if (typeof command === 'string') {
-    if (!isWellFormed(command)) {
+    const bytes = encodeWellFormed(command);
+    if (bytes === null) {
       throw new MiProtocolError('INVALID_COMMAND', 'command contains a lone UTF-16 surrogate');
     }
-    cmd = encodeUtf8(command);
+    cmd = bytes;
   } else if (command instanceof Uint8Array) {
     cmd = command;
   } else {

@@ -56,6 +56,29 @@ export function encodeUtf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** Longest string encoded with a JS loop instead of a call into TextEncoder. */
+const SHORT_TEXT = 64;
+
+/**
+ * UTF-8 bytes of `text`, or `null` if it contains a lone surrogate (it would
+ * not decode back to itself). Short ASCII strings take a pure-JS path: a call
+ * into TextEncoder costs ~300 ns whatever the length.
+ */
+export function encodeWellFormed(text: string): Uint8Array | null {
+  const n = text.length;
+  if (n <= SHORT_TEXT) {
+    const out = new Uint8Array(n);
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[i] = c;
+    }
+    if (i === n) return out;
+  }
+  return isWellFormed(text) ? encoder.encode(text) : null;
+}
+
 /**
  * True when `text` has no lone surrogate, i.e. when encoding it as UTF-8 and
  * decoding it again gives `text` back. (`String.prototype.isWellFormed` is
