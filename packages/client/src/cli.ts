@@ -96,7 +96,7 @@ async function main(argv: readonly string[]): Promise<number> {
     write(process.stdout, replyText(entry.result));
   }
   if (options.json && several) write(process.stdout, `${JSON.stringify(jsonOut, null, 2)}\n`);
-  return status;
+  return controller.signal.aborted ? EXIT.INTERRUPTED : status;
 }
 
 main(process.argv.slice(2)).then(

@@ -5,7 +5,8 @@ import { MiClientError } from '../errors.js';
 import type { MiJsonRpcReply } from '../jsonrpc.js';
 
 /** Exit statuses of `mi` (ARCHITECTURE.md, client CLI). */
-export const EXIT = { OK: 0, REPLY_ERROR: 1, FAILURE: 2 } as const;
+/** 130 = 128 + SIGINT: interrupted by Ctrl-C or SIGTERM while waiting. */
+export const EXIT = { OK: 0, REPLY_ERROR: 1, FAILURE: 2, INTERRUPTED: 130 } as const;
 
 export type AnyReply =
   | { readonly protocol: 'legacy'; readonly reply: MiReply }
@@ -76,6 +77,8 @@ export function replyJson(result: AnyReply): unknown {
 export function failureLine(target: string, error: unknown, timeout: number): string {
   if (error instanceof MiClientError) {
     switch (error.code) {
+      case 'ABORTED':
+        return `${target}: interrupted`;
       case 'TIMEOUT':
         return `${target}: no reply within ${timeout} ms (nothing answering)`;
       case 'TRANSPORT': {

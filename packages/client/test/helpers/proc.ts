@@ -25,13 +25,17 @@ export interface RunOptions {
   readonly cwd?: string;
 }
 
+/** A running process: await it for its result; `child` to signal it. */
+export type Running = Promise<RunResult> & { readonly child: ChildProcess };
+
 /** Runs `mi ARGS…` to completion. */
-export function runCli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export function runCli(args: readonly string[], options: RunOptions = {}): Running {
   return runNode([CLI, ...args], options);
 }
 
-export function runNode(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
+export function runNode(args: readonly string[], options: RunOptions = {}): Running {
+  let started: ChildProcess | undefined;
+  const result = new Promise<RunResult>((resolve, reject) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) {
       if (v !== undefined && k !== 'MI_SOCKET') env[k] = v;
@@ -44,6 +48,7 @@ export function runNode(args: readonly string[], options: RunOptions = {}): Prom
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
+    started = child;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -60,6 +65,8 @@ export function runNode(args: readonly string[], options: RunOptions = {}): Prom
       });
     });
   });
+  if (started === undefined) throw new Error('spawn did not run');
+  return Object.assign(result, { child: started });
 }
 
 export interface SpawnedServer {

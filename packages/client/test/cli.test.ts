@@ -1,0 +1,312 @@
+/**
+ * The `mi` CLI end to end: real processes (the built CLI and the built server), real sockets.
+ */
+import { chmodSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeUdpServer, fakeUdpServer, reply } from './helpers/fake-udp.js';
+import { type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
+import { runCli, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
+
+let dir: ReturnType<typeof tempDir>;
+/** TMPDIR of every spawned CLI: where its reply sockets go (must be empty afterwards). */
+let cliTmp: ReturnType<typeof tempDir>;
+let unixServer: SpawnedServer;
+let udpServer: SpawnedServer;
+let silent: FakeUnixServer;
+
+beforeAll(async () => {
+  dir = tempDir();
+  cliTmp = tempDir('mi-cli-tmp-');
+  chmodSync(cliTmp.path, 0o1777); // also used by the CLI run as `nobody`
+  [unixServer, udpServer] = await Promise.all([
+    spawnServer(join(dir.path, 'mi.sock')),
+    spawnServer('udp:127.0.0.1:0'),
+  ]);
+  // A bound socket whose owner reads and never answers.
+  silent = await fakeUnixServer(dir.path, () => {}, 'silent.sock');
+});
+
+afterAll(async () => {
+  await Promise.all([unixServer?.stop(), udpServer?.stop(), silent?.close()]);
+  expect(readdirSync(cliTmp.path)).toEqual([]);
+  cliTmp.remove();
+  dir.remove();
+});
+
+const mi = (
+  args: string[],
+  env: Record<string, string> = {},
+  extra: Parameters<typeof runCli>[1] = {},
+) => runCli(args, { ...extra, env: { TMPDIR: cliTmp.path, ...env } });
+
+const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
+describe.each([
+  ['UNIX', () => unixServer.address],
+  ['UDP', () => udpServer.address],
+])('mi against the server over %s', (_kind, target) => {
+  it('prints the status line and the tree; exit 0 for 200', async () => {
+    const out = await mi(['-s', target(), 'which']);
+    expect(out.status).toBe(0);
+    expect(out.stderr).toBe('');
+    const text = out.stdout.toString();
+    expect(text.startsWith('200 OK\n')).toBe(true);
+    expect(text.endsWith('\n\n')).toBe(true);
+    expect(lines(text)).toEqual(expect.arrayContaining(['uptime', 'version', 'echo', 'which']));
+  });
+
+  it('sends ARGs as values or name::value, quoting spaces, quotes and newlines', async () => {
+    const args = [
+      'plain',
+      'two words',
+      ' padded ',
+      'say "hi"',
+      'line1\nline2',
+      'key::v a l',
+      'a::b::c',
+    ];
+    const out = await mi(['-s', target(), '--json', 'echo', ...args]);
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    const reply = JSON.parse(out.stdout.toString());
+    // The --json tree says what the server received, argument by argument.
+    expect(reply.code).toBe(200);
+    expect(
+      reply.nodes.map((n: { name: string | null; value: string | null }) => [n.name, n.value]),
+    ).toEqual([
+      [null, 'plain'],
+      [null, 'two words'],
+      [null, ' padded '],
+      [null, 'say "hi"'],
+      // PROTOCOL.md 3: reply values are raw, so a newline reads back as a second node.
+      [null, 'line1'],
+      [null, 'line2'],
+      ['key', 'v a l'],
+      ['a', 'b::c'],
+    ]);
+  });
+
+  it('exit 1 for a non-2xx reply, printed as received (a line reply or a tree)', async () => {
+    const missing = await mi(['-s', target(), 'nosuch']);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout.toString()).toBe('500 command not available\n');
+    expect(missing.stderr).toBe('');
+    const bad = await mi(['-s', target(), 'log_level', 'abc']);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout.toString()).toBe('400 Bad parameter\n\n');
+  });
+
+  it('MI_SOCKET is the default target', async () => {
+    const out = await mi(['version'], { MI_SOCKET: target() });
+    expect(out.status).toBe(0);
+    expect(out.stdout.toString()).toMatch(/^200 OK\nServer:: /);
+  });
+});
+
+describe('mi request bytes', () => {
+  it('quotes and escapes as the grammar requires (exact datagram seen by a fake server)', async () => {
+    const recorder = await fakeUnixServer(dir.path, () => {}, 'recorder.sock');
+    try {
+      const args = [
+        'plain',
+        'two words',
+        ' padded ',
+        'say "hi"',
+        'line1\nline2',
+        'key::v a l',
+        'a::b::c',
+        'k::',
+      ];
+      await mi(['-s', recorder.path, '--timeout', '100', 'echo', ...args]);
+      expect(recorder.received[0]?.data.toString()).toBe(
+        ':echo:\nplain\ntwo words\n" padded "\n"say \\"hi\\""\n"line1\nline2"\nkey::v a l\na::b::c\nk::\n',
+      );
+    } finally {
+      await recorder.close();
+    }
+  });
+});
+
+describe('mi failures: exit 2 and one line on stderr', () => {
+  it('usage errors', async () => {
+    for (const args of [[], ['--timeout', 'soon', 'which'], ['--nope', 'which'], ['-s']]) {
+      const out = await mi(args);
+      expect(out.status).toBe(2);
+      expect(lines(out.stderr)).toHaveLength(1);
+      expect(out.stderr).toMatch(/^mi: .*mi --help/);
+      expect(out.stdout.length).toBe(0);
+    }
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const out = await mi(['--help']);
+    expect(out.status).toBe(0);
+    expect(out.stdout.toString()).toContain(
+      'Usage: mi [-s SOCKET]... [--timeout MS] [--json] [--jsonrpc] COMMAND [ARG]...',
+    );
+  });
+
+  it('a socket that never answers: timeout after --timeout ms', async () => {
+    const started = Date.now();
+    const out = await mi(['-s', silent.path, '--timeout', '300', 'which']);
+    const elapsed = Date.now() - started;
+    expect(out.status).toBe(2);
+    expect(out.stderr).toBe(`mi: ${silent.path}: no reply within 300 ms (nothing answering)\n`);
+    expect(elapsed).toBeGreaterThanOrEqual(300);
+    expect(silent.received.length).toBeGreaterThan(0);
+  });
+
+  it('a UDP port nobody listens on: timeout', async () => {
+    const out = await mi(['-s', 'udp:127.0.0.1:9', '--timeout', '200', 'which']);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toBe('mi: udp:127.0.0.1:9: no reply within 200 ms (nothing answering)\n');
+  });
+
+  it('a UNIX path that does not exist', async () => {
+    const path = join(dir.path, 'missing.sock');
+    const out = await mi(['-s', path, 'which']);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toBe(`mi: ${path}: no such socket (is the server running?)\n`);
+  });
+
+  it('permission denied (EACCES from the kernel for the CLI process)', async () => {
+    // A live, bound socket the CLI may not write to. Root bypasses file permissions, so when the
+    // tests run as root the CLI runs as `nobody` (uid/gid 65534), for whom mode 000 does apply.
+    const locked = await fakeUnixServer(dir.path, () => {}, 'locked.sock');
+    try {
+      chmodSync(dir.path, 0o711); // nobody may traverse the directory, not list it
+      chmodSync(locked.path, 0o000);
+      const asRoot = process.getuid?.() === 0;
+      const out = await mi(
+        ['-s', locked.path, 'which'],
+        {},
+        asRoot ? { uid: 65534, gid: 65534 } : {},
+      );
+      expect(out.stderr).toBe(`mi: ${locked.path}: permission denied\n`);
+      expect(out.status).toBe(2);
+      expect(locked.received).toHaveLength(0);
+    } finally {
+      chmodSync(dir.path, 0o700);
+      await locked.close();
+    }
+  });
+
+  it('fan-out: every target concurrently, replies labelled, exit status the worst', async () => {
+    const dead = join(dir.path, 'dead.sock');
+    const out = await mi([
+      '-s',
+      unixServer.address,
+      '-s',
+      dead,
+      '-s',
+      udpServer.address,
+      'version',
+    ]);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toBe(`mi: ${dead}: no such socket (is the server running?)\n`);
+    const text = out.stdout.toString();
+    expect(text).toMatch(
+      new RegExp(
+        `^==> ${unixServer.address} <==\\n200 OK\\nServer:: .*\\n\\n==> ${udpServer.address.replace(/[.[\]]/g, '\\$&')} <==\\n200 OK\\nServer:: .*\\n\\n$`,
+      ),
+    );
+    const ok = await mi(['-s', unixServer.address, '-s', udpServer.address, 'uptime']);
+    expect(ok.status).toBe(0);
+    const mixed = await mi([
+      '-s',
+      unixServer.address,
+      '-s',
+      udpServer.address,
+      '--json',
+      'help',
+      'nosuch',
+    ]);
+    const json = JSON.parse(mixed.stdout.toString());
+    expect(json.map((e: { target: string }) => e.target)).toEqual([
+      unixServer.address,
+      udpServer.address,
+    ]);
+  });
+
+  it('fan-out --json labels errors too', async () => {
+    const out = await mi([
+      '-s',
+      unixServer.address,
+      '-s',
+      silent.path,
+      '--timeout',
+      '200',
+      '--json',
+      'pwd',
+    ]);
+    expect(out.status).toBe(2);
+    expect(JSON.parse(out.stdout.toString())).toEqual([
+      {
+        target: unixServer.address,
+        reply: { code: 200, reason: 'OK', form: 'tree', nodes: expect.any(Array) },
+      },
+      { target: silent.path, error: { code: 'TIMEOUT', message: expect.any(String) } },
+    ]);
+  });
+
+  it('SIGINT while waiting: the call is aborted, the reply socket removed, exit 130', async () => {
+    const tmp = tempDir('mi-sigint-');
+    try {
+      const pending = runCli(['-s', silent.path, '--timeout', '20000', 'which'], {
+        env: { TMPDIR: tmp.path },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const child = pending.child;
+      child.kill('SIGINT');
+      const out = await pending;
+      expect(out.status).toBe(130);
+      expect(out.stderr).toBe(`mi: ${silent.path}: interrupted\n`);
+      expect(readdirSync(tmp.path)).toEqual([]);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe('mi --jsonrpc (fake JSON-RPC server over UDP)', () => {
+  let rpc: FakeUdpServer;
+  beforeAll(async () => {
+    rpc = await fakeUdpServer((req, from, sock) => {
+      const r = JSON.parse(req.toString());
+      const body =
+        r.method === 'nosuch'
+          ? { jsonrpc: '2.0', error: { code: -32601, message: 'Method not found' }, id: r.id }
+          : { jsonrpc: '2.0', result: { method: r.method, params: r.params ?? null }, id: r.id };
+      reply(sock, from, JSON.stringify(body));
+    });
+  });
+  afterAll(async () => {
+    await rpc.close();
+  });
+
+  it('named and positional params; result printed under a status line; exit 0', async () => {
+    const named = await mi(['--jsonrpc', '-s', rpc.target, 'log_level', 'level::3', 'pid::42']);
+    expect(named.status).toBe(0);
+    expect(named.stdout.toString()).toBe(
+      `200 OK\n${JSON.stringify({ method: 'log_level', params: { level: '3', pid: '42' } }, null, 2)}\n`,
+    );
+    const positional = await mi(['--jsonrpc', '--json', '-s', rpc.target, 'echo', 'a', 'b c']);
+    expect(JSON.parse(positional.stdout.toString())).toMatchObject({
+      jsonrpc: '2.0',
+      result: { method: 'echo', params: ['a', 'b c'] },
+    });
+  });
+
+  it('a JSON-RPC error: exit 1, code and message printed', async () => {
+    const out = await mi(['--jsonrpc', '-s', rpc.target, 'nosuch']);
+    expect(out.status).toBe(1);
+    expect(out.stdout.toString()).toBe('-32601 Method not found\n');
+  });
+
+  it('mixing named and positional ARGs is a usage error', async () => {
+    const out = await mi(['--jsonrpc', '-s', rpc.target, 'x', 'a::1', 'b']);
+    expect(out.status).toBe(2);
+    expect(lines(out.stderr)).toHaveLength(1);
+  });
+});
