@@ -23,13 +23,9 @@ beforeAll(async () => {
     onLog: () => {},
     onRequest: (payload, from) => {
       primaryRequests.push(payload);
-      if (
-        typeof payload === 'object' &&
-        payload !== null &&
-        'op' in payload &&
-        payload.op === 'setLogLevel'
-      ) {
-        pool.setLogLevel((payload as { level: number }).level);
+      const request = payload as { op?: unknown; level?: unknown } | null;
+      if (request?.op === 'setLogLevel' && typeof request.level === 'number') {
+        pool.setLogLevel(request.level);
       }
       return { primary: process.pid, from: from.pid };
     },
