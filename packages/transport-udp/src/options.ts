@@ -1,13 +1,6 @@
-import type { DatagramHandler } from '@mi-datagram/protocol';
+import { type DatagramHandler, MAX_DATAGRAM_SIZE } from '@mi-datagram/protocol';
 import { invalidArgument, type UdpTransportError } from './errors.js';
 import type { UdpPeer } from './peer.js';
-
-/**
- * Largest request or reply, in bytes (PROTOCOL.md 1: `DATAGRAM_SOCK_BUF_SIZE`).
- * Local mirror of `MAX_DATAGRAM_SIZE` from `@mi-datagram/protocol`, which does
- * not export it yet; switch to the import once it does.
- */
-export const MAX_DATAGRAM_SIZE = 65457;
 
 /** Result of a host name lookup: one address and its family. */
 export interface UdpLookupResult {

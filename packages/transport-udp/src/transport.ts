@@ -1,19 +1,15 @@
 import { type RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type {
-  DatagramHandler,
-  DatagramInfo,
-  DatagramTransport,
-  SendOutcome,
-  TransportStats,
+import {
+  type DatagramHandler,
+  type DatagramInfo,
+  type DatagramTransport,
+  MAX_DATAGRAM_SIZE,
+  type SendOutcome,
+  type TransportStats,
 } from '@mi-datagram/protocol';
 import { invalidArgument, UdpTransportError } from './errors.js';
-import {
-  MAX_DATAGRAM_SIZE,
-  type ResolvedOptions,
-  resolveOptions,
-  type UdpTransportOptions,
-} from './options.js';
+import { type ResolvedOptions, resolveOptions, type UdpTransportOptions } from './options.js';
 import { formatUdpAddress, type UdpFamily, type UdpPeer } from './peer.js';
 import { stopReceiving } from './stop-receiving.js';
 
