@@ -89,7 +89,11 @@ function describe(value: unknown): string {
  */
 export function validateCommandDefinition(value: unknown, where: string): MiCommandDefinition {
   const fail = (detail: string): never => {
-    throw new ConfigError('INVALID_COMMANDS', 'commands', `invalid command in ${where}: ${detail}`);
+    throw new ConfigError(
+      'INVALID_COMMANDS',
+      'commands',
+      `invalid commands: bad definition in ${where}: ${detail}`,
+    );
   };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail(`expected an object, got ${describe(value)}`);

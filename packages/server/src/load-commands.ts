@@ -31,7 +31,7 @@ export async function loadCommandModule(path: string): Promise<LoadedCommandModu
     throw new ConfigError(
       'INVALID_COMMANDS',
       'commands',
-      `cannot load commands module ${path}: ${reason}`,
+      `invalid commands: cannot load module ${path}: ${reason}`,
     );
   }
   const list = namespace.default;
@@ -39,7 +39,7 @@ export async function loadCommandModule(path: string): Promise<LoadedCommandModu
     throw new ConfigError(
       'INVALID_COMMANDS',
       'commands',
-      `invalid commands module ${path}: the default export must be an array of command definitions`,
+      `invalid commands: module ${path}: the default export must be an array of command definitions`,
     );
   }
   const commands = list.map((item: unknown, index) =>

@@ -59,7 +59,7 @@ export class CommandRegistry {
       throw new ConfigError(
         'INVALID_COMMANDS',
         'commands',
-        `duplicate command ${JSON.stringify(def.name)}: exported by ${existing.module} and by ${module}`,
+        `invalid commands: duplicate command name ${JSON.stringify(def.name)} (exported by ${existing.module} and by ${module})`,
       );
     }
     const entry: RegisteredCommand = {

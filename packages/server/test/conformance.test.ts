@@ -40,7 +40,7 @@ const vectors: Vector[] = readFileSync(VECTORS_PATH, 'utf8')
   .filter((line) => line.trim() !== '')
   .map((line) => JSON.parse(line) as Vector);
 
-const ERROR_LINES = {
+const ERROR_LINES: Readonly<Record<string, string>> = {
   not_available: '500 command not available\n',
   parse_error: '400 parse_error\n',
   too_large: '400 request too large\n',
@@ -139,7 +139,7 @@ async function replay(client: RawClient, vector: Vector, mode: 'hex' | 'string')
     ? mode === 'hex'
       ? expectedHexReply(e.args)
       : expectedStringReply(e.args)
-    : Buffer.from(ERROR_LINES[e.error], 'latin1');
+    : Buffer.from(ERROR_LINES[e.error] ?? '?', 'latin1');
   // An echo of a big request may not fit in one datagram (PROTOCOL.md 4).
   if (expected.length > 65457) expected = Buffer.from('500 reply too large\n', 'latin1');
   if (reply === null || !reply.equals(expected)) {
