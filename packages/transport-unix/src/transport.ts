@@ -286,8 +286,19 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
         }
       }
     }
+    // A peer that just sent to us has likely drained some of its queue too:
+    // flush waiting replies now rather than at the next retry tick.
+    if (this.#pendingCount > 0 && this.#closed === undefined) this.#flushNow();
     if (failed) throw firstError;
   };
+
+  #flushNow(): void {
+    if (this.#retryTimer !== undefined) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+    }
+    this.#retry();
+  }
 
   #enqueue(queue: Pending[] | undefined, peer: string, data: Uint8Array): SendOutcome {
     const o = this.#options;
