@@ -1,0 +1,236 @@
+/**
+ * MiClient throughput next to raw load generators, in the same run, against the real server.
+ *
+ *   pnpm --filter @mi-datagram/client bench          (BENCH_SECONDS=3 by default)
+ *
+ * For each transport (UNIX, UDP) and concurrency (1, 16), `version` calls/s through:
+ *   - MiClient: `await client.call('version')` in C closed loops on one client (encode, reply
+ *     socket per outstanding call, parse, timeout timer, pool);
+ *   - raw node: C reply sockets of the same transports sending pre-encoded bytes and re-sending on
+ *     every reply (no encode, no parse, no timers): what Node + the transport can do;
+ *   - loadgen: /work/shared/bench/loadgen.c (the instrument OpenSIPS 2.4 was measured with),
+ *     compiled with gcc into a temp dir at bench time (skipped, and said so, without gcc or
+ *     without the file).
+ * The ratio MiClient/raw says how much the client costs; the server is the same for all.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { openUdpReplySocket } from '@mi-datagram/transport-udp';
+import { openUnixReplySocket } from '@mi-datagram/transport-unix';
+import { MiClient } from '../src/index.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER_CLI = join(REPO, 'packages/server/dist/cli.js');
+const LOADGEN_SRC = fileURLToPath(new URL('../../../../shared/bench/loadgen.c', import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? '3');
+const WARMUP_MS = 300;
+const CONCURRENCY = [1, 16] as const;
+const REQUEST = new TextEncoder().encode(':version:\n');
+
+interface Result {
+  readonly rps: number;
+  readonly p50?: number;
+  readonly p99?: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+}
+
+async function startServer(
+  socketName: string,
+): Promise<{ address: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [SERVER_CLI, '--socket-name', socketName], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.includes('listening'));
+      const match = line === undefined ? null : /(udp:\S+|\/\S+)/.exec(line);
+      if (match?.[1] !== undefined) resolve(match[1]);
+    });
+  });
+  return {
+    address,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function benchClient(target: string, concurrency: number): Promise<Result> {
+  const client = new MiClient(target, { timeout: 5000 });
+  const latencies: number[] = [];
+  let counting = false;
+  let stop = false;
+  const loop = async (): Promise<void> => {
+    while (!stop) {
+      const t0 = performance.now();
+      const reply = await client.call('version');
+      if (reply.code !== 200) throw new Error(`unexpected reply ${reply.code}`);
+      if (counting) latencies.push(performance.now() - t0);
+    }
+  };
+  const loops = Array.from({ length: concurrency }, loop);
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  counting = true;
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  const elapsed = (performance.now() - started) / 1000;
+  const count = latencies.length;
+  stop = true;
+  await Promise.all(loops);
+  await client.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: count / elapsed,
+    p50: percentile(latencies, 0.5) * 1000,
+    p99: percentile(latencies, 0.99) * 1000,
+  };
+}
+
+/** C raw reply sockets of the transport, each re-sending the same bytes on every reply. */
+async function benchRawNode(target: string, concurrency: number): Promise<Result> {
+  let completed = 0;
+  let counting = false;
+  let stop = false;
+  const closers: Array<() => Promise<void>> = [];
+  for (let i = 0; i < concurrency; i++) {
+    if (target.startsWith('udp:')) {
+      const at = target.lastIndexOf(':');
+      const host = target.slice(4, at).replace(/^\[|\]$/g, '');
+      const peer = {
+        address: host,
+        port: Number(target.slice(at + 1)),
+        family: host.includes(':') ? 'IPv6' : 'IPv4',
+      } as const;
+      const t = await openUdpReplySocket(
+        { host },
+        {
+          onMessage() {
+            if (counting) completed++;
+            if (!stop) t.send(REQUEST, peer);
+          },
+        },
+      );
+      closers.push(() => t.close());
+      t.send(REQUEST, peer);
+    } else {
+      const t = await openUnixReplySocket({
+        onMessage() {
+          if (counting) completed++;
+          if (!stop) t.send(REQUEST, target);
+        },
+      });
+      closers.push(() => t.close());
+      t.send(REQUEST, target);
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  counting = true;
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  const elapsed = (performance.now() - started) / 1000;
+  const count = completed;
+  stop = true;
+  await Promise.all(closers.map((close) => close()));
+  return { rps: count / elapsed };
+}
+
+function buildLoadgen(dir: string): string | undefined {
+  if (!existsSync(LOADGEN_SRC)) {
+    console.log(`(loadgen: ${LOADGEN_SRC} not found, column skipped)`);
+    return undefined;
+  }
+  const binary = join(dir, 'loadgen');
+  try {
+    execFileSync('gcc', ['-O2', '-o', binary, LOADGEN_SRC], { stdio: 'pipe' });
+    return binary;
+  } catch (error) {
+    console.log(
+      `(loadgen: gcc failed, column skipped: ${(error as Error).message.split('\n')[0]})`,
+    );
+    return undefined;
+  }
+}
+
+function benchLoadgen(binary: string, target: string, concurrency: number): Result {
+  const t = target.startsWith('udp:') ? target : `unix:${target}`;
+  const out = execFileSync(
+    binary,
+    ['-t', t, '-c', String(concurrency), '-d', String(SECONDS), '-r', ':version:\\n'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const field = (name: string): number =>
+    Number(new RegExp(`${name}=([0-9.]+)`).exec(out)?.[1] ?? Number.NaN);
+  return { rps: field('rps'), p50: field('p50_us'), p99: field('p99_us') };
+}
+
+const fmt = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
+const ratio = (a: number, b: number | undefined): string =>
+  b === undefined || Number.isNaN(b) ? '-' : (a / b).toFixed(2);
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mi-client-bench-'));
+  const servers: Array<{ address: string; stop(): Promise<void> }> = [];
+  try {
+    const loadgen = buildLoadgen(dir);
+    servers.push(await startServer(join(dir, 'bench.sock')));
+    servers.push(await startServer('udp:127.0.0.1:0'));
+    console.log(
+      `node ${process.version}, ${SECONDS} s per cell after ${WARMUP_MS} ms warm-up, request :version:\n`,
+    );
+    const rows: string[][] = [];
+    for (const server of servers) {
+      const kind = server.address.startsWith('udp:') ? 'udp' : 'unix';
+      for (const c of CONCURRENCY) {
+        const client = await benchClient(server.address, c);
+        const raw = await benchRawNode(server.address, c);
+        const lg = loadgen === undefined ? undefined : benchLoadgen(loadgen, server.address, c);
+        rows.push([
+          kind,
+          String(c),
+          fmt(client.rps),
+          `${fmt(client.p50)}/${fmt(client.p99)}`,
+          fmt(raw.rps),
+          fmt(lg?.rps),
+          ratio(client.rps, raw.rps),
+          ratio(client.rps, lg?.rps),
+        ]);
+      }
+    }
+    const head = [
+      'transport',
+      'conc',
+      'MiClient/s',
+      'p50/p99 µs',
+      'raw node/s',
+      'loadgen/s',
+      'client/raw',
+      'client/loadgen',
+    ];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    const line = (cells: string[]) =>
+      `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
+    console.log(line(head));
+    console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+    for (const r of rows) console.log(line(r));
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
