@@ -189,8 +189,13 @@ async function main(): Promise<void> {
     const loadgen = buildLoadgen(dir);
     servers.push(await startServer(join(dir, 'bench.sock')));
     servers.push(await startServer('udp:127.0.0.1:0'));
+    let qlen = '?';
+    try {
+      qlen = readFileSync('/proc/sys/net/unix/max_dgram_qlen', 'utf8').trim();
+    } catch {}
     console.log(
-      `node ${process.version}, ${SECONDS} s per cell after ${WARMUP_MS} ms warm-up, request :version:\n`,
+      `node ${process.version}, ${availableParallelism()} CPUs, net.unix.max_dgram_qlen=${qlen}, ` +
+        `${SECONDS} s per cell after ${WARMUP_MS} ms warm-up, request :version:\n`,
     );
     const rows: string[][] = [];
     for (const server of servers) {
