@@ -6,7 +6,12 @@
  * consume and drop the workers' datagrams).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { adoptUdpSocket, resolveUdpPeer, type UdpTransport } from '@mi-datagram/transport-udp';
+import {
+  adoptUdpSocket,
+  DEFAULT_SERVER_RECEIVE_BUFFER_SIZE,
+  resolveUdpPeer,
+  type UdpTransport,
+} from '@mi-datagram/transport-udp';
 import { bindUnixSocket, type UnixTransport } from '@mi-datagram/transport-unix';
 import { errorMessage, WorkerPoolError } from './errors.js';
 import type { SocketKind } from './messages.js';
@@ -57,7 +62,12 @@ export async function bindSharedSocket(options: SocketOptions, log: Log): Promis
   const socket = await bindDgram(address, options.port, family === 'IPv6' ? 6 : 4);
   let transport: UdpTransport;
   try {
-    transport = adoptUdpSocket(socket, { onWarning, onError });
+    // The buffer bindUdpSocket would ask for: shared by all workers' reads.
+    transport = adoptUdpSocket(socket, {
+      onWarning,
+      onError,
+      receiveBufferSize: DEFAULT_SERVER_RECEIVE_BUFFER_SIZE,
+    });
   } catch (error) {
     socket.close();
     throw error;
