@@ -99,6 +99,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   private readonly idle: Channel[] = [];
   private readonly inflight = new Set<(error: MiClientError) => void>();
   private readonly closing = new Set<Promise<void>>();
+  /** Reply sockets being opened (close() waits for them so it can close them too). */
+  private readonly opening = new Set<Promise<unknown>>();
   private nextId = 1;
   private closed = false;
 
@@ -229,7 +231,9 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       for (const abort of [...this.inflight]) abort(error);
       for (const channel of this.idle.splice(0)) this.destroy(channel);
     }
-    while (this.closing.size > 0) await Promise.all([...this.closing]);
+    while (this.opening.size > 0 || this.closing.size > 0) {
+      await Promise.allSettled([...this.opening, ...this.closing]);
+    }
   }
 
   private invalid(error: unknown): MiClientError {
@@ -383,7 +387,13 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       this.inflight.add(abortCall);
       signal?.addEventListener('abort', onAbort, { once: true });
 
-      this.acquire(timeout).then(
+      const acquiring = this.acquire(timeout);
+      this.opening.add(acquiring);
+      const opened = (): void => {
+        this.opening.delete(acquiring);
+      };
+      acquiring.then(opened, opened);
+      acquiring.then(
         (acquired) => {
           if (settled) {
             // Timed out or aborted while opening: nothing was sent on it, it is clean.
