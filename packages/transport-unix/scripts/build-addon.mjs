@@ -4,15 +4,29 @@
 // prefix, which holds include/node/), so nothing is downloaded. pnpm's bundled
 // node-gyp does not read .npmrc, hence the explicit flag. Run by the package's
 // `install` script (npm, pnpm and yarn all run it on install, for users of the
-// published package too) and by `pnpm run build:native`.
+// published package too) and by `pnpm run build:native`. With --if-stale (the
+// package's `build` script) it does nothing when the addon is newer than its
+// sources: a repeat `pnpm install` skips workspace install scripts.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const nodedir = process.env.npm_config_nodedir || dirname(dirname(process.execPath));
+
+if (process.argv.includes('--if-stale')) {
+  const addon = join(packageDir, 'build', 'Release', 'unix_dgram.node');
+  const sources = [
+    join(packageDir, 'binding.gyp'),
+    ...readdirSync(join(packageDir, 'native')).map((f) => join(packageDir, 'native', f)),
+  ];
+  if (existsSync(addon)) {
+    const built = statSync(addon).mtimeMs;
+    if (sources.every((f) => statSync(f).mtimeMs <= built)) process.exit(0);
+  }
+}
 
 if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) {
   console.error(

@@ -119,4 +119,36 @@ describe('lifecycle', () => {
     expect(code).toBe(0);
     expect(out.trim().split('\n')).toEqual(['uncaught: boom 0', 'received 3', 'still receiving']);
   });
+
+  it('releases sockets of a worker thread that ends without close() (env cleanup hook)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const dir = tempDir();
+    const before = openFds();
+    for (let round = 0; round < 3; round++) {
+      const path = join(dir, `w${round}.sock`);
+      // The raw addon in a worker thread: bind, receive, never close().
+      const worker = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+         const m = require(${JSON.stringify(join(here, '..', 'build', 'Release', 'unix_dgram.node'))});
+         const s = new m.UnixDatagramSocket();
+         s.bind(workerData);
+         s.poll((buf, n) => parentPort.postMessage('got ' + Buffer.from(buf, n * 8).toString()), 8, 65457);
+         parentPort.postMessage('fd ' + s.fd());`,
+        { eval: true, workerData: path },
+      );
+      const messages: string[] = [];
+      worker.on('message', (m: string) => messages.push(m));
+      await waitFor(() => messages.length === 1, 15_000, 'worker bound');
+      const client = track(await openUnixReplySocket());
+      client.send(text('hello'), path);
+      await waitFor(() => messages.length === 2, 5000, 'worker received');
+      expect(messages[1]).toBe('got hello');
+      await worker.terminate();
+      await client.close();
+      // the worker's descriptor was closed by the cleanup hook (the file stays: no close())
+      expect(existsSync(path)).toBe(true);
+    }
+    await waitFor(() => openFds() <= before, 5000, 'descriptors released');
+    expect(openFds()).toBe(before);
+  }, 60_000);
 });
