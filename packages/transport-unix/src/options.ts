@@ -1,12 +1,8 @@
-import type { DatagramHandler } from '@mi-datagram/protocol';
+import { type DatagramHandler, MAX_DATAGRAM_SIZE } from '@mi-datagram/protocol';
 import { UnixTransportError } from './errors.js';
 
-/**
- * The protocol's largest request or reply (PROTOCOL.md 1: 65457 bytes,
- * `DATAGRAM_SOCK_BUF_SIZE`). Kept here as a local copy of the protocol
- * package's `MAX_DATAGRAM_SIZE` so this package depends on its types only.
- */
-export const MAX_DATAGRAM_SIZE = 65457;
+/** The protocol's largest request or reply (PROTOCOL.md 1: 65457 bytes), re-exported. */
+export { MAX_DATAGRAM_SIZE };
 
 /**
  * Sender of a datagram: its socket path, a Linux abstract name (a string
