@@ -1,0 +1,178 @@
+// End-to-end benchmark of mi-datagram-server, next to the raw transport
+// ping-pong, measured in the same run with the calibration load generator
+// the original was measured with (../shared/bench/loadgen.c, compiled with gcc
+// into a temporary directory; nothing is copied into the project).
+//
+// loadgen is a closed-loop C client in its own process: K sockets, each with
+// one request outstanding; it does not compete with the Node server for the
+// event loop, only for the 2 cores.
+//
+// Usage: pnpm --filter @mi-datagram/server bench   (BENCH_DURATION=seconds, default 5;
+//        BENCH_PROFILE=1 writes a --cpu-prof profile of the server per transport)
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const shared = join(here, '../../../../shared/bench');
+const cli = join(here, '../dist/cli.js');
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+const profile = process.env.BENCH_PROFILE === '1';
+
+if (!existsSync(cli)) throw new Error('build first: pnpm --filter @mi-datagram/server build');
+const dir = await mkdtemp(join(tmpdir(), 'mi-bench-'));
+const loadgen = join(dir, 'loadgen');
+const echoC = join(dir, 'echo_server');
+execFileSync('gcc', ['-O2', '-o', loadgen, join(shared, 'loadgen.c')]);
+execFileSync('gcc', ['-O2', '-o', echoC, join(shared, 'echo_server.c')]);
+
+/** The original, measured on these machines (../shared/bench/README.md). */
+const ORIGINAL = {
+  'unix version 1': 27499,
+  'unix version 16': 109657,
+  'unix which 1': 18164,
+  'unix which 16': 32936,
+  'udp version 1': 31826,
+  'udp version 16': 125086,
+  'udp which 1': 23253,
+  'udp which 16': 43913,
+  'unix echo_server.c 1': 32275,
+  'unix echo_server.c 16': 160590,
+  'udp echo_server.c 1': 29712,
+  'udp echo_server.c 16': 103119,
+};
+
+function start(cmd, args, readyPattern) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start`)), 10000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = readyPattern.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, address: m[1] });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}`)));
+  });
+}
+
+async function stop(child) {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Median (by req/s) of `repeat` runs of loadgen. `expect`: reply prefix loadgen checks. */
+function measure(address, k, request, expect = '200 OK') {
+  const target = address.startsWith('udp:') ? address : `unix:${address}`;
+  const runs = [];
+  for (let i = 0; i < repeat; i++) {
+    const out = execFileSync(
+      loadgen,
+      [
+        '-t',
+        target,
+        '-c',
+        String(k),
+        '-d',
+        String(duration),
+        '-w',
+        '1',
+        '-r',
+        request,
+        '-e',
+        expect,
+      ],
+      { encoding: 'utf8' },
+    );
+    const get = (key) => Number(new RegExp(`${key}=([0-9.]+)`).exec(out)?.[1]);
+    runs.push({
+      rps: get('rps'),
+      p50: get('p50_us'),
+      p99: get('p99_us'),
+      errors: get('errors'),
+      timeouts: get('timeouts'),
+    });
+  }
+  runs.sort((a, b) => a.rps - b.rps);
+  return runs[Math.floor(runs.length / 2)];
+}
+
+const rows = [];
+function record(transport, what, k, r) {
+  const original = ORIGINAL[`${transport} ${what} ${k}`];
+  rows.push({
+    transport,
+    what,
+    K: k,
+    'req/s': r.rps,
+    'p50 µs': r.p50,
+    'p99 µs': r.p99,
+    'original req/s': original ?? '',
+    'vs original': original ? `${((r.rps / original) * 100).toFixed(0)}%` : '',
+    errors: r.errors + r.timeouts,
+  });
+}
+
+try {
+  for (const transport of ['unix', 'udp']) {
+    const addr = (name) => (transport === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0');
+    // 1. the server (children_count 1), core commands
+    const serverArgs = [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof-${transport}`] : []),
+      cli,
+      '--socket-name',
+      addr('server'),
+      '--log-level',
+      '1',
+    ];
+    const server = await start(process.execPath, serverArgs, /listening on (\S+)/);
+    for (const [what, request] of [
+      ['version', ':version:\\n'],
+      ['which', ':which:\\n'],
+    ]) {
+      for (const k of [1, 16]) record(transport, what, k, measure(server.address, k, request));
+    }
+    await stop(server.child);
+    // 2. raw transport ping-pong (same transports, no pipeline)
+    const echo = await start(
+      process.execPath,
+      [join(here, 'transport-echo.mjs'), addr('echo')],
+      /listening on (\S+)/,
+    );
+    for (const k of [1, 16])
+      record(
+        transport,
+        'transport echo (Node)',
+        k,
+        measure(echo.address, k, ':version:\\n', ':version:'),
+      );
+    await stop(echo.child);
+    // 3. the C echo server: the machine's upper bound
+    const cAddr = transport === 'unix' ? `unix:${join(dir, 'c.sock')}` : 'udp:127.0.0.1:47123';
+    const c = spawn(echoC, [cAddr], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    for (const k of [1, 16])
+      record(
+        transport,
+        'echo_server.c',
+        k,
+        measure(cAddr.replace(/^unix:/, ''), k, ':version:\\n', ':version:'),
+      );
+    await stop(c);
+  }
+  console.log(
+    `mi-datagram-server benchmark: loadgen.c closed loop, ${duration} s per cell (+1 s warm-up), median of ${repeat}, children_count 1`,
+  );
+  console.table(rows);
+  if (profile) console.log(`CPU profiles: ${dir}/prof-*/ (kept; delete when done)`);
+} finally {
+  if (!profile) await rm(dir, { recursive: true, force: true });
+}
