@@ -313,6 +313,41 @@ describe('reply properties', () => {
     },
   );
 
+  const anyUnit = fc.string({
+    unit: fc.oneof(
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      fc.constantFrom('a', ' ', '😀', '\ud800', '\udfff', 'é', '€'),
+    ),
+    maxLength: 8,
+  });
+  test.prop(
+    [
+      fc.string({ maxLength: 6 }).filter((r) => !r.includes('\n')),
+      fc.array(
+        fc.record({
+          name: fc.option(anyUnit, { nil: undefined }),
+          value: fc.option(anyUnit, { nil: null }),
+          attributes: fc.array(fc.tuple(anyUnit, anyUnit), { maxLength: 2 }),
+        }),
+        { maxLength: 4 },
+      ),
+    ],
+    params,
+  )('encoded bytes = TextEncoder of the text PROTOCOL.md 3 describes', (reason, nodes) => {
+    const expected =
+      `200 ${reason}\n` +
+      nodes
+        .map(
+          (n) =>
+            `${n.name === undefined ? '' : `${n.name}:: `}${n.value ?? ''}` +
+            n.attributes.map(([k, v]) => ` ${k}=${v}`).join('') +
+            '\n',
+        )
+        .join('') +
+      '\n';
+    expect(encodeReply({ code: 200, reason, nodes })).toEqual(enc.encode(expected));
+  });
+
   test.prop([bytesArb(80)], params)('any bytes: a reply or INVALID_REPLY', (bytes) => {
     try {
       parseReply(bytes);
