@@ -33,6 +33,8 @@ const REQUEST = new TextEncoder().encode(':version:\n');
 
 interface Result {
   readonly rps: number;
+  /** CPU time (user + system) of this process per completed call, in µs. */
+  readonly cpuPerCall?: number;
   readonly p50?: number;
   readonly p99?: number;
 }
@@ -83,9 +85,11 @@ async function benchClient(target: string, concurrency: number): Promise<Result>
   const loops = Array.from({ length: concurrency }, loop);
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   counting = true;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   const count = latencies.length;
   stop = true;
   await Promise.all(loops);
@@ -93,6 +97,7 @@ async function benchClient(target: string, concurrency: number): Promise<Result>
   latencies.sort((a, b) => a - b);
   return {
     rps: count / elapsed,
+    cpuPerCall: (used.user + used.system) / count,
     p50: percentile(latencies, 0.5) * 1000,
     p99: percentile(latencies, 0.99) * 1000,
   };
@@ -137,13 +142,15 @@ async function benchRawNode(target: string, concurrency: number): Promise<Result
   }
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   counting = true;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   const count = completed;
   stop = true;
   await Promise.all(closers.map((close) => close()));
-  return { rps: count / elapsed };
+  return { rps: count / elapsed, cpuPerCall: (used.user + used.system) / count };
 }
 
 function buildLoadgen(dir: string): string | undefined {
@@ -211,6 +218,7 @@ async function main(): Promise<void> {
           `${fmt(client.p50)}/${fmt(client.p99)}`,
           fmt(raw.rps),
           fmt(lg?.rps),
+          `${(client.cpuPerCall ?? Number.NaN).toFixed(1)}/${(raw.cpuPerCall ?? Number.NaN).toFixed(1)}`,
           ratio(client.rps, raw.rps),
           ratio(client.rps, lg?.rps),
         ]);
@@ -223,6 +231,7 @@ async function main(): Promise<void> {
       'p50/p99 µs',
       'raw node/s',
       'loadgen/s',
+      'CPU µs/call MiClient/raw',
       'client/raw',
       'client/loadgen',
     ];
