@@ -1,11 +1,13 @@
 // Ping-pong requests/s through this transport (UNIX datagram, own addon)
 // next to a node:dgram UDP baseline measured in the same run, alternating.
 //
-//   pnpm --filter @mi-datagram/transport-unix bench           (2 s per run)
-//   BENCH_SECONDS=3 BENCH_ROUNDS=3 pnpm --filter @mi-datagram/transport-unix bench
+//   pnpm --filter @mi-datagram/transport-unix bench           (3 rounds x 2 s per cell)
+//   BENCH_SECONDS=3 BENCH_ROUNDS=5 pnpm --filter @mi-datagram/transport-unix bench
 //
 // Each echo server runs in its own process; the client keeps `depth`
 // requests outstanding (1 and 16) and sends the next one on every reply.
+// Besides requests/s (sensitive to other load on the machine) it reports the
+// CPU time client + server spend per request, which is much steadier.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { openUnixReplySocket } from '../src/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '2');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '2');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
 const DEPTHS = [1, 16];
 const PAYLOAD = new TextEncoder().encode(':uptime:\n'.padEnd(64, ' '));
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,6 +25,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 interface Server {
   readonly child: ChildProcess;
   readonly address: string;
+  readonly lines: string[];
+}
+
+interface Run {
+  readonly rate: number;
+  /** CPU microseconds per request, client and server together. */
+  readonly cpu: number;
 }
 
 function startServer(args: string[]): Promise<Server> {
@@ -33,15 +42,31 @@ function startServer(args: string[]): Promise<Server> {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
+  const lines: string[] = [];
   return new Promise((resolve, reject) => {
-    let out = '';
+    let buf = '';
     child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /ready (.+)\n/.exec(out);
-      if (m?.[1] !== undefined) resolve({ child, address: m[1] });
+      buf += c;
+      const parts = buf.split('\n');
+      buf = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(line);
+        const m = /^ready (.+)$/.exec(line);
+        if (m?.[1] !== undefined) resolve({ child, address: m[1], lines });
+      }
     });
     child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
   });
+}
+
+async function serverCpu(s: Server): Promise<number> {
+  const seen = s.lines.length;
+  s.child.stdin?.write('cpu\n');
+  for (;;) {
+    const line = s.lines.slice(seen).find((l) => l.startsWith('cpu '));
+    if (line !== undefined) return Number(line.slice(4));
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 function stopServer(s: Server): Promise<void> {
@@ -52,77 +77,80 @@ function stopServer(s: Server): Promise<void> {
   });
 }
 
-async function runUnix(path: string, depth: number): Promise<number> {
+/** Runs one timed ping-pong; `start(onReply)` sends the first `depth` requests. */
+async function measure(
+  server: Server,
+  depth: number,
+  setup: (onReply: () => void) => Promise<{ send(): void; finish(): Promise<void> }>,
+): Promise<Run> {
   let replies = 0;
   let stopping = false;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((r) => {
-    done = r;
+  const client = await setup(() => {
+    replies++;
+    if (!stopping) client.send();
   });
-  let inflight = depth;
-  const client = await openUnixReplySocket({
-    onMessage() {
-      replies++;
-      if (stopping) {
-        if (--inflight === 0) done();
-        return;
-      }
-      client.send(PAYLOAD, path);
-    },
-  });
+  const serverBefore = await serverCpu(server);
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  for (let i = 0; i < depth; i++) client.send(PAYLOAD, path);
+  for (let i = 0; i < depth; i++) client.send();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   stopping = true;
   const elapsed = (performance.now() - start) / 1000;
   const counted = replies;
-  await Promise.race([finished, new Promise((r) => setTimeout(r, 1000))]);
-  const { dropped, retried } = client.stats();
-  if (process.env.BENCH_DEBUG) process.stderr.write(`  client retried ${retried}\n`);
-  await client.close();
-  if (dropped > 0) throw new Error(`unix client dropped ${dropped} requests`);
-  return counted / elapsed;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverAfter = await serverCpu(server);
+  await new Promise((r) => setTimeout(r, 50));
+  await client.finish();
+  return {
+    rate: counted / elapsed,
+    cpu: (cpu.user + cpu.system + serverAfter - serverBefore) / counted,
+  };
 }
 
-async function runUdp(port: number, depth: number): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  let replies = 0;
-  let stopping = false;
-  socket.on('message', () => {
-    replies++;
-    if (!stopping) socket.send(PAYLOAD, port, '127.0.0.1');
+function runUnix(server: Server, depth: number): Promise<Run> {
+  return measure(server, depth, async (onReply) => {
+    const socket = await openUnixReplySocket({ onMessage: onReply });
+    return {
+      send: () => void socket.send(PAYLOAD, server.address),
+      async finish() {
+        const { dropped } = socket.stats();
+        await socket.close();
+        if (dropped > 0) throw new Error(`unix client dropped ${dropped} requests`);
+      },
+    };
   });
-  const start = performance.now();
-  for (let i = 0; i < depth; i++) socket.send(PAYLOAD, port, '127.0.0.1');
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  stopping = true;
-  const elapsed = (performance.now() - start) / 1000;
-  const counted = replies;
-  await new Promise((r) => setTimeout(r, 50));
-  await new Promise<void>((r) => socket.close(r));
-  return counted / elapsed;
+}
+
+function runUdp(server: Server, depth: number): Promise<Run> {
+  const port = Number(server.address);
+  return measure(server, depth, async (onReply) => {
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    socket.on('message', onReply);
+    return {
+      send: () => socket.send(PAYLOAD, port, '127.0.0.1'),
+      finish: () => new Promise<void>((r) => socket.close(r)),
+    };
+  });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'mi-bench-'));
 const unixServer = await startServer(['unix', join(dir, 'echo.sock')]);
 const udpServer = await startServer(['udp']);
-const results = new Map<string, { unix: number[]; udp: number[] }>();
+const results = new Map<number, { unix: Run[]; udp: Run[] }>();
 try {
   for (const depth of DEPTHS) {
-    const r = { unix: [] as number[], udp: [] as number[] };
-    results.set(String(depth), r);
+    const r = { unix: [] as Run[], udp: [] as Run[] };
+    results.set(depth, r);
     for (let round = 0; round < ROUNDS; round++) {
       // alternate which goes first, so drift in machine load hits both alike
       const order = round % 2 === 0 ? (['unix', 'udp'] as const) : (['udp', 'unix'] as const);
       for (const kind of order) {
-        const rate =
-          kind === 'unix'
-            ? await runUnix(unixServer.address, depth)
-            : await runUdp(Number(udpServer.address), depth);
-        r[kind].push(rate);
+        const run =
+          kind === 'unix' ? await runUnix(unixServer, depth) : await runUdp(udpServer, depth);
+        r[kind].push(run);
         process.stderr.write(
-          `depth ${depth} round ${round + 1} ${kind}: ${Math.round(rate)} req/s\n`,
+          `depth ${depth} round ${round + 1} ${kind}: ${Math.round(run.rate)} req/s, ${run.cpu.toFixed(1)} µs CPU/req\n`,
         );
       }
     }
@@ -133,18 +161,28 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
 const rows = [...results].map(([depth, r]) => {
-  const unix = mean(r.unix);
-  const udp = mean(r.udp);
+  const unixRate = median(r.unix.map((x) => x.rate));
+  const udpRate = median(r.udp.map((x) => x.rate));
+  const unixCpu = median(r.unix.map((x) => x.cpu));
+  const udpCpu = median(r.udp.map((x) => x.cpu));
   return {
-    outstanding: Number(depth),
-    'unix (this addon) req/s': Math.round(unix),
-    'udp (node:dgram) req/s': Math.round(udp),
-    'unix / udp': Number((unix / udp).toFixed(2)),
+    outstanding: depth,
+    'unix req/s': Math.round(unixRate),
+    'udp req/s': Math.round(udpRate),
+    'req/s unix÷udp': Number((unixRate / udpRate).toFixed(2)),
+    'unix µs CPU/req': Number(unixCpu.toFixed(1)),
+    'udp µs CPU/req': Number(udpCpu.toFixed(1)),
+    'CPU udp÷unix': Number((udpCpu / unixCpu).toFixed(2)),
   };
 });
 console.log(
-  `ping-pong, 64-byte datagrams, ${ROUNDS} x ${SECONDS}s per cell, node ${process.version}`,
+  `ping-pong, 64-byte datagrams, median of ${ROUNDS} x ${SECONDS}s per cell, node ${process.version}; ` +
+    'unix = @mi-datagram/transport-unix both sides, udp = node:dgram both sides',
 );
 console.table(rows);
