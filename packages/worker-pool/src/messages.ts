@@ -42,6 +42,27 @@ export interface Request {
   readonly payload: JsonValue;
 }
 
+/** One of the pool's sockets as a worker learns it. */
+export interface InitSocket {
+  readonly kind: SocketKind;
+  /** The bound address in `socket_name` form. */
+  readonly address: string;
+  /** The inherited descriptor of a UNIX socket (null for UDP: the handle is sent on `adopt`). */
+  readonly fd: number | null;
+}
+
+function parseInitSocket(raw: unknown): InitSocket | null {
+  if (
+    isRecord(raw) &&
+    (raw.kind === 'unix' || raw.kind === 'udp') &&
+    typeof raw.address === 'string' &&
+    (raw.fd === null || isNonNegativeInteger(raw.fd))
+  ) {
+    return { kind: raw.kind, address: raw.address, fd: raw.fd };
+  }
+  return null;
+}
+
 export interface InitMessage {
   readonly tag: typeof IPC_TAG;
   readonly t: 'init';
@@ -49,11 +70,8 @@ export interface InitMessage {
   /** 1 for the first process of a slot, +1 for each replacement. */
   readonly generation: number;
   readonly primaryPid: number;
-  readonly kind: SocketKind;
-  /** The bound address in `socket_name` form. */
-  readonly address: string;
-  /** The inherited descriptor of a UNIX socket (null for UDP: the handle is sent on `adopt`). */
-  readonly fd: number | null;
+  /** The pool's sockets, in the order of its options. */
+  readonly sockets: readonly InitSocket[];
   readonly moduleUrl: string;
   readonly workerData: JsonValue;
 }
@@ -66,7 +84,7 @@ export type PrimaryMessage =
 
 export type Call =
   | { readonly op: 'table' }
-  | { readonly op: 'socket' }
+  | { readonly op: 'socket'; readonly index: number }
   | { readonly op: 'primary'; readonly payload: JsonValue }
   | {
       readonly op: 'pid';
@@ -150,25 +168,24 @@ export function parsePrimaryMessage(raw: unknown): PrimaryMessage | null {
   switch (raw.t) {
     case 'init': {
       const workerData = raw.workerData === undefined ? null : raw.workerData;
+      const sockets = Array.isArray(raw.sockets) ? raw.sockets.map(parseInitSocket) : [];
       if (
         isNonNegativeInteger(raw.workerId) &&
         isNonNegativeInteger(raw.generation) &&
         isNonNegativeInteger(raw.primaryPid) &&
-        (raw.kind === 'unix' || raw.kind === 'udp') &&
-        typeof raw.address === 'string' &&
-        (raw.fd === null || isNonNegativeInteger(raw.fd)) &&
+        sockets.length > 0 &&
         typeof raw.moduleUrl === 'string' &&
         isJsonValue(workerData)
       ) {
+        const valid = sockets.filter((socket): socket is InitSocket => socket !== null);
+        if (valid.length !== sockets.length) return null;
         return {
           tag: IPC_TAG,
           t: 'init',
           workerId: raw.workerId,
           generation: raw.generation,
           primaryPid: raw.primaryPid,
-          kind: raw.kind,
-          address: raw.address,
-          fd: raw.fd,
+          sockets: valid,
           moduleUrl: raw.moduleUrl,
           workerData,
         };
@@ -199,7 +216,7 @@ function parseCall(raw: unknown): Call | null {
     case 'table':
       return { op: 'table' };
     case 'socket':
-      return { op: 'socket' };
+      return isNonNegativeInteger(raw.index) ? { op: 'socket', index: raw.index } : null;
     case 'primary': {
       const payload = payloadOf(raw);
       return payload === undefined ? null : { op: 'primary', payload };

@@ -86,7 +86,14 @@ export type PrimaryRequestHandler = (
 ) => JsonValue | undefined | Promise<JsonValue | undefined>;
 
 export interface WorkerPoolOptions {
-  readonly socket: SocketOptions;
+  /** The one socket every worker receives from. Give either `socket` or `sockets`. */
+  readonly socket?: SocketOptions;
+  /**
+   * Several sockets, bound once by the primary; every worker receives from
+   * each one it adopts (`context.adopt(handler, { socket: index })`). The
+   * order is kept: index 0 is `pool.address`, `context.sockets[i]` is `sockets[i]`.
+   */
+  readonly sockets?: readonly SocketOptions[];
   /** Number of worker processes (`children_count`), >= 1. */
   readonly workers: number;
   /**
@@ -126,7 +133,8 @@ export interface WorkerPoolOptions {
 }
 
 export interface ResolvedOptions {
-  readonly socket: SocketOptions;
+  /** At least one. */
+  readonly sockets: readonly SocketOptions[];
   readonly workers: number;
   readonly moduleUrl: string;
   readonly workerData: JsonValue;
@@ -172,26 +180,40 @@ function resolveModuleUrl(module: unknown): string {
   return pathToFileURL(module).href;
 }
 
-function checkSocket(socket: unknown): SocketOptions {
-  if (typeof socket !== 'object' || socket === null) invalid('socket is required');
+function checkSocket(socket: unknown, name: string): SocketOptions {
+  if (typeof socket !== 'object' || socket === null) invalid(`${name} is required`);
   const s = socket as SocketOptions;
   if (s.kind === 'unix') {
     if (typeof s.path !== 'string' || s.path === '')
-      invalid('socket.path must be a non-empty string');
+      invalid(`${name}.path must be a non-empty string`);
   } else if (s.kind === 'udp') {
     if (typeof s.host !== 'string' || s.host === '')
-      invalid('socket.host must be a non-empty string');
+      invalid(`${name}.host must be a non-empty string`);
     if (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
-      invalid('socket.port must be 0..65535');
+      invalid(`${name}.port must be 0..65535`);
   } else {
-    invalid("socket.kind must be 'unix' or 'udp'");
+    invalid(`${name}.kind must be 'unix' or 'udp'`);
   }
   return s;
 }
 
+function checkSockets(options: WorkerPoolOptions): SocketOptions[] {
+  if (options.socket !== undefined && options.sockets !== undefined) {
+    invalid('give either socket or sockets, not both');
+  }
+  if (options.sockets === undefined) return [checkSocket(options.socket, 'socket')];
+  if (!Array.isArray(options.sockets) || options.sockets.length === 0) {
+    invalid('sockets must be a non-empty array');
+  }
+  const list = options.sockets.map((s: unknown, i) => checkSocket(s, `sockets[${i}]`));
+  const paths = list.flatMap((s) => (s.kind === 'unix' ? [s.path] : []));
+  if (new Set(paths).size !== paths.length) invalid('sockets lists a UNIX path twice');
+  return list;
+}
+
 export function resolveOptions(options: WorkerPoolOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options are required');
-  const socket = checkSocket(options.socket);
+  const sockets = checkSockets(options);
   if (!Number.isSafeInteger(options.workers) || options.workers < 1) {
     invalid('workers must be an integer >= 1');
   }
@@ -210,7 +232,7 @@ export function resolveOptions(options: WorkerPoolOptions): ResolvedOptions {
   if (restart.maxBackoffMs < restart.minBackoffMs)
     invalid('restart.maxBackoffMs must be >= restart.minBackoffMs');
   return {
-    socket,
+    sockets,
     workers: options.workers,
     moduleUrl: resolveModuleUrl(options.module),
     workerData,

@@ -12,6 +12,7 @@ import {
   type Call,
   errorResponse,
   type InitMessage,
+  type InitSocket,
   IPC_TAG,
   okResponse,
   type PrimaryMessage,
@@ -25,7 +26,7 @@ import {
   type WorkerPoolOptions,
 } from './options.js';
 import type { ProcessInfo } from './process-table.js';
-import { bindSharedSocket, CHILD_SOCKET_FD, type SharedSocket } from './shared-socket.js';
+import { bindSharedSockets, CHILD_SOCKET_FD, type SharedSocket } from './shared-socket.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
 
@@ -104,12 +105,18 @@ function toPoolError(error: unknown): WorkerPoolError {
  * worker is ready.
  */
 export class WorkerPool {
-  /** The bound socket in `socket_name` form: `/path`, `udp:127.0.0.1:40123` (real port). */
+  /** The (first) bound socket in `socket_name` form: `/path`, `udp:127.0.0.1:40123` (real port). */
   readonly address: string;
+  /** Kind of the (first) socket. */
   readonly kind: 'unix' | 'udp';
+  /** Every bound socket, in the order of the options (`[address]` for a single `socket`). */
+  readonly addresses: readonly string[];
 
   readonly #options: ResolvedOptions;
-  readonly #socket: SharedSocket;
+  readonly #sockets: readonly SharedSocket[];
+  /** What each worker is told about the sockets (UNIX descriptors at 4, 5, … of its stdio). */
+  readonly #initSockets: readonly InitSocket[];
+  readonly #stdio: StdioOptions;
   readonly #slots: Slot[];
   #phase: Phase = 'starting';
   #primaryLogLevel: number | null = null;
@@ -124,11 +131,21 @@ export class WorkerPool {
   #resolveClosed: () => void = () => {};
 
   /** @internal use {@link startWorkerPool}. */
-  constructor(options: ResolvedOptions, socket: SharedSocket) {
+  constructor(options: ResolvedOptions, sockets: readonly SharedSocket[]) {
+    const first = sockets[0];
+    if (first === undefined) throw new WorkerPoolError('INVALID_OPTIONS', 'no socket');
     this.#options = options;
-    this.#socket = socket;
-    this.address = socket.address;
-    this.kind = socket.kind;
+    this.#sockets = sockets;
+    this.address = first.address;
+    this.kind = first.kind;
+    this.addresses = sockets.map((socket) => socket.address);
+    const fds: number[] = [];
+    this.#initSockets = sockets.map((socket): InitSocket => {
+      if (socket.fd === null) return { kind: socket.kind, address: socket.address, fd: null };
+      fds.push(socket.fd);
+      return { kind: socket.kind, address: socket.address, fd: CHILD_SOCKET_FD + fds.length - 1 };
+    });
+    this.#stdio = ['ignore', 'inherit', 'inherit', 'ipc', ...fds];
     this.#closed = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -311,7 +328,9 @@ export class WorkerPool {
     }
     await exited;
     try {
-      await this.#socket.close();
+      const results = await Promise.allSettled(this.#sockets.map((socket) => socket.close()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     } finally {
       this.#phase = 'closed';
       this.#resolveClosed();
@@ -362,14 +381,10 @@ export class WorkerPool {
     slot.lastError = null;
     slot.logLevel = null;
     slot.stopRequested = false;
-    const stdio: StdioOptions =
-      this.#socket.fd === null
-        ? ['ignore', 'inherit', 'inherit', 'ipc']
-        : ['ignore', 'inherit', 'inherit', 'ipc', this.#socket.fd];
     let child: ChildProcess;
     try {
       child = fork(WORKER_ENTRY, [], {
-        stdio,
+        stdio: this.#stdio,
         env: { ...process.env, ...this.#options.env },
         execArgv: [...this.#options.execArgv],
         serialization: 'json',
@@ -409,9 +424,7 @@ export class WorkerPool {
       workerId: slot.id,
       generation: slot.generation,
       primaryPid: process.pid,
-      kind: this.#socket.kind,
-      address: this.#socket.address,
-      fd: this.#socket.fd === null ? null : CHILD_SOCKET_FD,
+      sockets: this.#initSockets,
       moduleUrl: this.#options.moduleUrl,
       workerData: this.#options.workerData,
     };
@@ -589,13 +602,19 @@ export class WorkerPool {
         case 'table':
           response = okResponse(id, this.processTable());
           break;
-        case 'socket':
-          if (this.#socket.handle === null) {
-            response = errorResponse(id, 'INVALID_MESSAGE', 'a UNIX socket is inherited, not sent');
+        case 'socket': {
+          const handle = this.#sockets[call.index]?.handle ?? null;
+          if (handle === null) {
+            response = errorResponse(
+              id,
+              'INVALID_MESSAGE',
+              `socket ${call.index} is not a UDP socket of this pool (UNIX sockets are inherited)`,
+            );
             break;
           }
-          this.#post(slot, okResponse(id, null), this.#socket.handle);
+          this.#post(slot, okResponse(id, null), handle);
           return;
+        }
         case 'primary':
           response = okResponse(id, await this.#askPrimary(call.payload, from));
           break;
@@ -726,8 +745,8 @@ export class WorkerPool {
  */
 export async function startWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   const resolved = resolveOptions(options);
-  const socket = await bindSharedSocket(resolved.socket, resolved.onLog);
-  const pool = new WorkerPool(resolved, socket);
+  const sockets = await bindSharedSockets(resolved.sockets, resolved.onLog);
+  const pool = new WorkerPool(resolved, sockets);
   try {
     await pool.start();
   } catch (error) {

@@ -18,8 +18,9 @@ import type { SocketKind } from './messages.js';
 import type { LogEntry, SocketOptions } from './options.js';
 
 /**
- * Where a UNIX socket's descriptor lands in each worker: index 4 of its
- * `stdio` (0–2 standard streams, 3 the IPC channel).
+ * Where the first UNIX socket's descriptor lands in each worker: index 4 of
+ * its `stdio` (0–2 standard streams, 3 the IPC channel); further UNIX sockets
+ * follow at 5, 6, … in the order of the pool's `sockets`.
  */
 export const CHILD_SOCKET_FD = 4;
 
@@ -79,6 +80,24 @@ export async function bindSharedSocket(options: SocketOptions, log: Log): Promis
     handle: socket,
     close: () => transport.close(),
   };
+}
+
+/**
+ * Binds every socket in order. If one fails, those already bound are closed
+ * (their socket files removed) before the error is rethrown.
+ */
+export async function bindSharedSockets(
+  list: readonly SocketOptions[],
+  log: Log,
+): Promise<SharedSocket[]> {
+  const bound: SharedSocket[] = [];
+  try {
+    for (const options of list) bound.push(await bindSharedSocket(options, log));
+  } catch (error) {
+    await Promise.allSettled(bound.map((socket) => socket.close()));
+    throw error;
+  }
+  return bound;
 }
 
 function bindDgram(address: string, port: number, family: 4 | 6): Promise<Socket> {

@@ -25,6 +25,8 @@ export type WorkerDatagramHandler = (
 
 /** Options of `context.adopt`. */
 export interface AdoptOptions {
+  /** Which of the pool's sockets to adopt: an index into `context.sockets`. Default 0. */
+  readonly socket?: number;
   /** `socket_timeout` (ms) for replies; the transports' default (2000) if absent. */
   readonly socketTimeout?: number;
   /** Transport errors that are not thrown. Default: sent to the primary's log as `error`. */
@@ -56,18 +58,21 @@ export interface WorkerContext {
   readonly generation: number;
   readonly pid: number;
   readonly primaryPid: number;
-  /** The shared socket: its kind and address (`/path`, `udp:127.0.0.1:40123`). */
+  /** The (first) shared socket: its kind and address (`/path`, `udp:127.0.0.1:40123`). */
   readonly socket: { readonly kind: SocketKind; readonly address: string };
+  /** Every shared socket of the pool, in the order of its `sockets` option. */
+  readonly sockets: readonly { readonly kind: SocketKind; readonly address: string }[];
   /** `options.workerData` of the pool (null if none). */
   readonly workerData: JsonValue;
   /** True once this worker has been told to stop (or lost its primary). */
   readonly stopping: boolean;
 
   /**
-   * Starts receiving from the shared socket: `onMessage` gets every datagram
-   * the kernel hands to this process; reply with the returned transport's
-   * `send`. Call it once. Until it is called this worker takes no datagrams
-   * from the socket (they stay queued for the others).
+   * Starts receiving from a shared socket (`options.socket`, default 0):
+   * `onMessage` gets every datagram the kernel hands to this process; reply
+   * with the returned transport's `send`. Call it once per socket. Until it
+   * is called this worker takes no datagrams from that socket (they stay
+   * queued for the others).
    */
   adopt(
     onMessage: WorkerDatagramHandler,

@@ -46,16 +46,13 @@ interface Outstanding {
   readonly timer: NodeJS.Timeout;
 }
 
-interface Adopted {
-  readonly transport: DatagramTransport<WorkerPeer>;
-}
-
 const outstanding = new Map<number, Outstanding>();
 let nextCallId = 1;
 let init: InitMessage | null = null;
 let stopping = false;
-let adopted: Adopted | null = null;
-let adopting = false;
+/** Adopted transports, by socket index. */
+const adopted = new Map<number, DatagramTransport<WorkerPeer>>();
+const adopting = new Set<number>();
 let inFlight = 0;
 let idleWaiters: Array<() => void> = [];
 let requestHandler: WorkerRequestHandler | null = null;
@@ -141,11 +138,22 @@ async function adopt(
   if (typeof onMessage !== 'function') {
     throw new WorkerPoolError('INVALID_OPTIONS', 'adopt(onMessage): onMessage must be a function');
   }
-  if (adopted !== null || adopting) {
-    throw new WorkerPoolError('INVALID_OPTIONS', 'adopt() may be called once per worker');
+  const index = options.socket ?? 0;
+  const socket = Number.isSafeInteger(index) ? current.sockets[index] : undefined;
+  if (socket === undefined) {
+    throw new WorkerPoolError(
+      'INVALID_OPTIONS',
+      `adopt(): options.socket must be an index 0..${current.sockets.length - 1}, got ${String(index)}`,
+    );
+  }
+  if (adopted.has(index) || adopting.has(index)) {
+    throw new WorkerPoolError(
+      'INVALID_OPTIONS',
+      `adopt() may be called once per socket (socket ${index} is adopted already)`,
+    );
   }
   if (stopping) throw new WorkerPoolError('POOL_CLOSED', 'this worker is stopping');
-  adopting = true;
+  adopting.add(index);
   try {
     const onError = options.onError ?? ((error: Error) => log('error', error.message));
     const onWarning = (warning: Error | string): void =>
@@ -154,14 +162,14 @@ async function adopt(
       options.socketTimeout === undefined ? {} : { socketTimeout: options.socketTimeout };
     const handler = guard(onMessage);
     let transport: DatagramTransport<WorkerPeer>;
-    if (current.kind === 'unix') {
-      if (current.fd === null)
+    if (socket.kind === 'unix') {
+      if (socket.fd === null)
         throw new WorkerPoolError('INVALID_MESSAGE', 'no descriptor was inherited');
       const onUnix: DatagramHandler<UnixPeer> = handler;
-      transport = adoptUnixSocket(current.fd, {
+      transport = adoptUnixSocket(socket.fd, {
         ...options.unix,
         ...common,
-        address: current.address,
+        address: socket.address,
         onMessage: onUnix,
         onError,
         onWarning,
@@ -170,7 +178,7 @@ async function adopt(
       // The primary sends the bound socket now. node:dgram starts reading as
       // soon as it arrives; the transport below attaches its listener in the
       // same tick, before any I/O can run, so no datagram is read unheard.
-      const { handle } = await call({ op: 'socket' }, DEFAULT_TIMEOUT_MS);
+      const { handle } = await call({ op: 'socket', index }, DEFAULT_TIMEOUT_MS);
       if (!(handle instanceof Socket)) {
         throw new WorkerPoolError('INVALID_MESSAGE', 'the primary sent no UDP socket');
       }
@@ -183,11 +191,11 @@ async function adopt(
         onWarning,
       });
     }
-    adopted = { transport };
+    adopted.set(index, transport);
     if (stopping) void transport.close();
     return transport;
   } finally {
-    adopting = false;
+    adopting.delete(index);
   }
 }
 
@@ -203,7 +211,11 @@ const context: WorkerContext = {
     return init?.primaryPid ?? process.ppid;
   },
   get socket() {
-    return { kind: init?.kind ?? 'unix', address: init?.address ?? '' };
+    const first = init?.sockets[0];
+    return { kind: first?.kind ?? 'unix', address: first?.address ?? '' };
+  },
+  get sockets() {
+    return (init?.sockets ?? []).map(({ kind, address }) => ({ kind, address }));
   },
   get workerData() {
     return init?.workerData ?? null;
@@ -351,9 +363,8 @@ function whenIdle(): Promise<void> {
 }
 
 async function waitForPendingReplies(deadline: number): Promise<void> {
-  const transport = adopted?.transport;
-  if (transport === undefined) return;
-  while (transport.stats().pending > 0 && Date.now() < deadline) {
+  const pending = (): boolean => [...adopted.values()].some((t) => t.stats().pending > 0);
+  while (pending() && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -383,7 +394,7 @@ function stop(reason: string, graceMs: number): Promise<void> {
         log('error', `stop hook failed: ${errorMessage(error)}`);
       }
     }
-    await adopted?.transport.close();
+    await Promise.allSettled([...adopted.values()].map((transport) => transport.close()));
     process.exit(0);
   })();
   return stopped;

@@ -65,7 +65,12 @@ export interface Client {
   close(): Promise<void>;
 }
 
-export async function openClient(pool: WorkerPool, kind: 'unix' | 'udp'): Promise<Client> {
+export function openClient(pool: WorkerPool, kind: 'unix' | 'udp'): Promise<Client> {
+  return openClientTo(pool.address, kind);
+}
+
+/** Like {@link openClient}, for any address of a pool (`/path` or `udp:127.0.0.1:PORT`). */
+export async function openClientTo(address: string, kind: 'unix' | 'udp'): Promise<Client> {
   const waiting = new Map<string, (reply: string) => void>();
   let next = 0;
   const deliver = (data: Uint8Array): void => {
@@ -85,14 +90,14 @@ export async function openClient(pool: WorkerPool, kind: 'unix' | 'udp'): Promis
   if (kind === 'unix') {
     const transport: UnixTransport = await openUnixReplySocket({ onMessage: deliver });
     send = (data) => {
-      transport.send(data, pool.address);
+      transport.send(data, address);
     };
     close = () => transport.close();
   } else {
     const socket: Socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     socket.on('message', deliver);
-    const port = Number(pool.address.slice(pool.address.lastIndexOf(':') + 1));
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
     send = (data) => socket.send(data, port, '127.0.0.1');
     close = () => new Promise<void>((resolve) => socket.close(() => resolve()));
   }
