@@ -2,27 +2,28 @@
  * `startServer`: configuration → registry (core + user commands) →
  * transports (UNIX or UDP per `socket_name`) → {@link MiServer}.
  */
-import { bindUdpSocket, UdpTransportError } from '@mi-datagram/transport-udp';
-import { bindUnixSocket, UnixTransportError } from '@mi-datagram/transport-unix';
+
+import { buildRegistry } from './compose.js';
 import {
   type MiDatagramParams,
   PARAM_NAMES,
   type ResolvedConfig,
   resolveConfig,
-  type SocketSpec,
   validateParams,
 } from './config.js';
-import { registerCoreCommands } from './core-commands.js';
 import { ConfigError } from './errors.js';
-import { loadCommandModule } from './load-commands.js';
+import { attachListener, bindListener } from './listeners.js';
 import { createLogger, type Logger } from './logger.js';
 import { LocalProcessTable, type ProcessTable } from './process-table.js';
-import { CommandRegistry } from './registry.js';
+import type { CommandRegistry } from './registry.js';
 import { MiServer, type RequestGuard } from './server.js';
 
-/** Message of the refusal of `children_count` > 1 until the worker pool is wired. */
+/**
+ * Why {@link startServer} refuses `children_count` > 1: worker processes
+ * are started by `startPooledServer` (pool-start.ts), the CLI's path.
+ */
 export const CHILDREN_UNSUPPORTED =
-  'children_count > 1 needs @mi-datagram/worker-pool (not available yet)';
+  'children_count > 1 runs worker processes: use startPooledServer (commands from modules only)';
 
 /** Everything besides the parameters. */
 export interface ServeOptions {
@@ -72,50 +73,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   return startServerFromConfig(config, options);
 }
 
-function bindFailure(spec: SocketSpec, error: unknown): Error {
-  if (error instanceof UnixTransportError) {
-    switch (error.code) {
-      case 'UNKNOWN_USER':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'unix_socket_user',
-          `invalid unix_socket_user: ${error.message}`,
-        );
-      case 'UNKNOWN_GROUP':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'unix_socket_group',
-          `invalid unix_socket_group: ${error.message}`,
-        );
-      case 'PATH_NOT_SOCKET':
-      case 'PATH_TOO_LONG':
-      case 'INVALID_ARGUMENT':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'socket_name',
-          `invalid socket_name ${spec.text}: ${error.message}`,
-        );
-      default:
-        return error;
-    }
-  }
-  if (error instanceof UdpTransportError) {
-    switch (error.code) {
-      case 'HOST_NOT_FOUND':
-      case 'ADDRESS_NOT_AVAILABLE':
-      case 'INVALID_ARGUMENT':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'socket_name',
-          `invalid socket_name ${spec.text}: ${error.message}`,
-        );
-      default:
-        return error;
-    }
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 /** Like {@link startServer} with an already validated and merged configuration (the CLI's path). */
 export async function startServerFromConfig(
   config: ResolvedConfig,
@@ -125,7 +82,6 @@ export async function startServerFromConfig(
     throw new ConfigError('UNSUPPORTED', 'children_count', CHILDREN_UNSUPPORTED);
   }
   const logger = options.logger ?? createLogger({ level: config.log_level });
-  const registry = new CommandRegistry();
   const processes = options.processes ?? new LocalProcessTable(logger);
   let running: RunningServer | null = null;
   const kill =
@@ -133,29 +89,15 @@ export async function startServerFromConfig(
     (() => {
       void running?.close();
     });
-  if (options.coreCommands !== false) {
-    registerCoreCommands({
-      registry,
-      processes,
-      startedAt: new Date(),
-      kill,
-      ...(options.argv === undefined ? {} : { argv: options.argv }),
-    });
-  }
-  for (const path of options.commandModules ?? []) {
-    const loaded = await loadCommandModule(path);
-    registry.registerAll(loaded.commands, { module: loaded.module });
-  }
-  if (options.commands !== undefined) {
-    if (!Array.isArray(options.commands)) {
-      throw new ConfigError(
-        'INVALID_COMMANDS',
-        'commands',
-        'invalid commands: expected an array of command definitions',
-      );
-    }
-    registry.registerAll(options.commands, { module: 'app' });
-  }
+  const registry = await buildRegistry({
+    processes,
+    startedAt: new Date(),
+    kill,
+    ...(options.coreCommands === undefined ? {} : { coreCommands: options.coreCommands }),
+    ...(options.argv === undefined ? {} : { argv: options.argv }),
+    ...(options.commandModules === undefined ? {} : { commandModules: options.commandModules }),
+    ...(options.commands === undefined ? {} : { commands: options.commands }),
+  });
   for (const warning of config.warnings) logger.warn(warning);
 
   const server = new MiServer({
@@ -165,38 +107,8 @@ export async function startServerFromConfig(
     ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
   try {
-    for (const spec of config.sockets) {
-      try {
-        if (spec.kind === 'unix') {
-          await server.attach(
-            (onMessage) =>
-              bindUnixSocket(spec.path, {
-                onMessage,
-                onError: (error) =>
-                  logger.error('UNIX transport error', { socket: spec.text, error }),
-                onWarning: (message) => logger.warn(message, { socket: spec.text }),
-                socketTimeout: config.socket_timeout,
-                mode: config.unix_socket_mode,
-                ...(config.unix_socket_user === null ? {} : { user: config.unix_socket_user }),
-                ...(config.unix_socket_group === null ? {} : { group: config.unix_socket_group }),
-              }),
-            { reusesBuffers: true },
-          );
-        } else {
-          await server.attach((onMessage) =>
-            bindUdpSocket(spec.host, spec.port, {
-              onMessage,
-              onError: (error) => logger.error('UDP transport error', { socket: spec.text, error }),
-              onWarning: (warning) =>
-                logger.warn(warning.message, { socket: spec.text, code: warning.code }),
-              socketTimeout: config.socket_timeout,
-            }),
-          );
-        }
-      } catch (error) {
-        throw bindFailure(spec, error);
-      }
-    }
+    const open = bindListener(config);
+    for (const spec of config.sockets) await attachListener(server, spec, config, logger, open);
   } catch (error) {
     await server.close({ timeoutMs: 0 });
     throw error;
