@@ -2,7 +2,7 @@
  * The command-definition contract (ARCHITECTURE.md "Command definitions"):
  * plain objects `{ name, help?, noInput?, level?, handler }`.
  */
-import type { MiArgument, MiNode } from '@mi-datagram/protocol';
+import type { JsonValue, MiArgument, MiNode } from '@mi-datagram/protocol';
 import { ConfigError } from './errors.js';
 
 /** Privilege a command needs; stored for access control (not enforced yet). */
@@ -36,6 +36,13 @@ export interface MiCommandResult {
   readonly reason?: string;
   /** Reply tree; default none. */
   readonly nodes?: readonly MiNode[];
+  /**
+   * JSON-first result (README "JSON-first commands"): the JSON-RPC `result`
+   * as it is (numbers stay numbers). Legacy requests get `nodes` when given,
+   * else the tree derived with `jsonToTree` (`"OK"` gives no nodes). With a
+   * non-2xx `code`, JSON-RPC answers `error: {code, message: reason, data: json}`.
+   */
+  readonly json?: JsonValue;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is typed `void`.

@@ -1,6 +1,9 @@
 /**
  * The core commands of the original (PROTOCOL.md 3.1), in its reply shapes
- * (`../shared/conformance/replies-opensips-2.4.txt`).
+ * (`../shared/conformance/replies-opensips-2.4.txt`). They are JSON-first
+ * (README "JSON-first commands"): each returns the JSON result OpenSIPS 3
+ * answers over JSON-RPC; the legacy tree is derived from it, or given beside
+ * it where the 2.x shape has attributes (`ps`, `log_level`).
  */
 import type { MiNode } from '@mi-datagram/protocol';
 import type { CommandLevel, MiCommandDefinition, MiCommandResult, MiRequest } from './commands.js';
@@ -35,9 +38,7 @@ export interface CoreCommandContext {
 const BAD_PARAMETER: MiCommandResult = Object.freeze({ code: 400, reason: 'Bad parameter' });
 const UNKNOWN_COMMAND: MiCommandResult = Object.freeze({ code: 404, reason: 'unknown MI command' });
 const HELP_USAGE: MiCommandResult = Object.freeze({
-  nodes: Object.freeze([
-    Object.freeze({ name: 'Usage', value: "help mi_cmd - returns information about 'mi_cmd'" }),
-  ]),
+  json: Object.freeze({ Usage: "help mi_cmd - returns information about 'mi_cmd'" }),
 });
 
 const INTEGER = /^[+-]?[0-9]+$/;
@@ -61,12 +62,9 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
   const cwd = ctx.cwd ?? (() => process.cwd());
   const argv = ctx.argv ?? process.argv;
   const versionResult: MiCommandResult = Object.freeze({
-    nodes: Object.freeze([
-      Object.freeze({
-        name: 'Server',
-        value: `${ctx.serverName ?? 'mi-datagram'} (${ctx.version ?? serverVersion()} (${platformTag()}))`,
-      }),
-    ]),
+    json: Object.freeze({
+      Server: `${ctx.serverName ?? 'mi-datagram'} (${ctx.version ?? serverVersion()} (${platformTag()}))`,
+    }),
   });
 
   return [
@@ -81,11 +79,11 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
           Math.floor((current.getTime() - ctx.startedAt.getTime()) / 1000),
         );
         return {
-          nodes: [
-            { name: 'Now', value: formatCtime(current) },
-            { name: 'Up since', value: formatCtime(ctx.startedAt) },
-            { name: 'Up time', value: `${seconds} [sec]` },
-          ],
+          json: {
+            Now: formatCtime(current),
+            'Up since': formatCtime(ctx.startedAt),
+            'Up time': `${seconds} [sec]`,
+          },
         };
       },
     },
@@ -99,21 +97,19 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
       name: 'pwd',
       help: 'prints the working directory of the server',
       noInput: true,
-      handler: (): MiCommandResult => ({ nodes: [{ name: 'WD', value: cwd() }] }),
+      handler: (): MiCommandResult => ({ json: { WD: cwd() } }),
     },
     {
       name: 'arg',
       help: 'returns the full list of arguments used at startup',
       noInput: true,
-      handler: (): MiCommandResult => ({ nodes: argv.map((value): MiNode => ({ value })) }),
+      handler: (): MiCommandResult => ({ json: [...argv] }),
     },
     {
       name: 'which',
       help: 'lists all available MI commands',
       noInput: true,
-      handler: (): MiCommandResult => ({
-        nodes: ctx.registry.names().map((value): MiNode => ({ value })),
-      }),
+      handler: (): MiCommandResult => ({ json: ctx.registry.names() }),
     },
     {
       name: 'ps',
@@ -122,6 +118,7 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
       async handler(): Promise<MiCommandResult> {
         const table = await ctx.processes.list();
         return {
+          json: { Processes: table.map((p) => ({ ID: p.id, PID: p.pid, Type: p.type })) },
           nodes: table.map(
             (p): MiNode => ({
               name: 'Process',
@@ -157,6 +154,9 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
         if (args.length === 0) {
           const table = await ctx.processes.list();
           return {
+            json: {
+              Processes: table.map((p) => ({ PID: p.pid, 'Log level': p.logLevel, Type: p.type })),
+            },
             nodes: table.map(
               (p): MiNode => ({
                 name: 'Process',
@@ -175,12 +175,12 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
         const pidArg = args[1];
         if (pidArg === undefined) {
           await ctx.processes.setGlobalLogLevel(level);
-          return { nodes: [{ name: 'New global log level', value: String(level) }] };
+          return { json: { 'New global log level': level } };
         }
         const pid = parseInt32(pidArg.value);
         if (pid === null || pid <= 0) return BAD_PARAMETER;
         if (!(await ctx.processes.setProcessLogLevel(pid, level))) return BAD_PARAMETER;
-        return { nodes: [{ name: 'New log level', value: String(level) }] };
+        return { json: { 'New log level': level } };
       },
     },
     {
@@ -191,12 +191,7 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
         if (first === undefined || first.value === null) return HELP_USAGE;
         const entry = ctx.registry.get(first.value);
         if (entry === undefined) return UNKNOWN_COMMAND;
-        return {
-          nodes: [
-            { name: 'Help', value: entry.help },
-            { name: 'Exported by', value: entry.module },
-          ],
-        };
+        return { json: { Help: entry.help, 'Exported by': entry.module } };
       },
     },
   ];

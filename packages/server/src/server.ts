@@ -7,11 +7,13 @@
  * → (guard) → handler → encode → send.
  */
 import {
+  classifyDatagram,
   type DatagramHandler,
   type DatagramInfo,
   type DatagramTransport,
   encodeReply,
   isMiProtocolError,
+  type JsonValue,
   MAX_DATAGRAM_SIZE,
   type MiArgument,
   type MiNode,
@@ -24,6 +26,7 @@ import {
 } from '@mi-datagram/protocol';
 import type { MiRequest } from './commands.js';
 import { isMiError } from './errors.js';
+import { jsonToLegacyNodes, serveJsonRpc } from './jsonrpc.js';
 import { createLogger, LOG_LEVEL, type Logger } from './logger.js';
 import type { CommandRegistry, RegisteredCommand } from './registry.js';
 
@@ -251,6 +254,14 @@ export class MiServer {
     reusesBuffers: boolean,
   ): void {
     const length = data.length;
+    // Classification point (PROTOCOL.md 4): a datagram whose first non-blank
+    // byte is `{` or `[` is JSON-RPC (PROTOCOL.md 5), before the size check so
+    // that an oversized JSON request gets a JSON error. A legacy request starts
+    // with ':', so the legacy path pays one byte comparison; nothing is parsed.
+    if (length !== 0 && data[0] !== 0x3a && classifyDatagram(data) === 'jsonrpc') {
+      this.#handleJsonRpc(transport, data, peer, info, reusesBuffers);
+      return;
+    }
     // PROTOCOL.md 4: a truncated or oversized request is refused, never parsed.
     if (info.truncated || length > MAX_DATAGRAM_SIZE) {
       this.#debug('request too large', peer, { bytes: length, truncated: info.truncated });
@@ -263,10 +274,6 @@ export class MiServer {
       this.#debug('empty datagram, no reply', peer);
       return;
     }
-    // Classification point. PROTOCOL.md 4: a datagram whose first non-blank
-    // byte is `{` or `[` is JSON-RPC. Until JSON-RPC is served here such
-    // datagrams (they never start with ':') fall through to the legacy parser,
-    // which refuses them as the original 2.x does (`500 command not available`).
     let head: RequestHead;
     try {
       head = parseRequestHead(data);
@@ -364,12 +371,22 @@ export class MiServer {
       this.#sendError(transport, peer, 'COMMAND_FAILED');
       return;
     } else {
-      const r = result as { code?: unknown; reason?: unknown; nodes?: unknown };
+      const r = result as { code?: unknown; reason?: unknown; nodes?: unknown; json?: unknown };
       const code = r.code === undefined ? 200 : r.code;
+      let nodes = r.nodes;
+      if ((nodes === undefined || nodes === null) && r.json !== undefined) {
+        // A JSON-first result without its own legacy tree (README "JSON-first commands").
+        try {
+          nodes = jsonToLegacyNodes(r.json as JsonValue);
+        } catch (error) {
+          this.#invalidJsonResult(transport, peer, entry, error);
+          return;
+        }
+      }
       const tree = {
         code,
         reason: r.reason === undefined ? (code === 200 ? 'OK' : '') : r.reason,
-        nodes: r.nodes === undefined || r.nodes === null ? NO_NODES : r.nodes,
+        nodes: nodes === undefined || nodes === null ? NO_NODES : nodes,
       } as MiReplyTree;
       const encoded = this.#encode(transport, peer, entry, tree);
       if (encoded === null) return;
@@ -408,6 +425,74 @@ export class MiServer {
       }
       return null;
     }
+  }
+
+  /** A JSON-first result that is not JSON (legacy request): as an invalid reply. */
+  #invalidJsonResult<Peer>(
+    transport: DatagramTransport<Peer>,
+    peer: Peer,
+    entry: RegisteredCommand,
+    error: unknown,
+  ): void {
+    if (error instanceof RangeError) {
+      this.logger.warn('reply too large', { command: entry.name, limit: MAX_DATAGRAM_SIZE });
+      this.#sendError(transport, peer, 'REPLY_TOO_LARGE');
+      return;
+    }
+    this.logger.error('command handler returned an invalid reply', {
+      command: entry.name,
+      module: entry.module,
+      error,
+    });
+    this.#sendError(transport, peer, 'COMMAND_FAILED');
+  }
+
+  /**
+   * A JSON-RPC datagram (PROTOCOL.md 5, src/jsonrpc.ts): same registry, guard
+   * and handlers; the reply is always JSON (nothing for notifications).
+   */
+  #handleJsonRpc<Peer>(
+    transport: DatagramTransport<Peer>,
+    data: Uint8Array,
+    peer: Peer,
+    info: DatagramInfo,
+    reusesBuffers: boolean,
+  ): void {
+    const guard = this.#guard;
+    const reply = serveJsonRpc(
+      {
+        registry: this.registry,
+        logger: this.logger,
+        guard: guard === null ? null : (entry, request) => guard(entry, request, peer),
+        describePeer: () => describePeer(peer),
+      },
+      data,
+      info.truncated,
+      // Handlers may keep `request.datagram` past this call.
+      reusesBuffers ? data.slice() : data,
+    );
+    if (!(reply instanceof Promise)) {
+      this.#sendJsonRpc(transport, peer, reply);
+      return;
+    }
+    this.#inFlight++;
+    void reply.then((bytes) => {
+      this.#settled();
+      this.#sendJsonRpc(transport, peer, bytes);
+    });
+  }
+
+  #sendJsonRpc<Peer>(
+    transport: DatagramTransport<Peer>,
+    peer: Peer,
+    bytes: Uint8Array | null,
+  ): void {
+    if (bytes === null) {
+      // Notifications only: executed, never answered.
+      this.#noReply++;
+      return;
+    }
+    this.#send(transport, peer, bytes);
   }
 
   #handlerFailed<Peer>(

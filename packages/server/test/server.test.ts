@@ -230,8 +230,9 @@ describe.each(TRANSPORTS)('over %s', (_label, index) => {
     expect(await ask('uptime\n')).toBe('500 command not available\n');
     expect(await ask(':uptime:\r\n')).toBe('500 command not available\n');
     expect(await ask('\n')).toBe('500 command not available\n');
-    expect(await ask('{"jsonrpc":"2.0","method":"which","id":1}')).toBe(
-      '500 command not available\n',
+    // Since issue 7 a datagram starting with `{` is JSON-RPC (test/jsonrpc.test.ts).
+    expect(await ask('{"jsonrpc":"2.0","method":"which","id":1}')).toMatch(
+      /^\{"jsonrpc":"2\.0","result":\["uptime",/,
     );
     expect(await ask(':log_level:\n"unterminated\n')).toBe('400 parse_error\n');
     expect(await ask(':log_level:\n::\n')).toBe('400 parse_error\n');

@@ -1,0 +1,415 @@
+/**
+ * JSON-RPC 2.0 on the MI socket (PROTOCOL.md 5, issue 7): the part of the
+ * request pipeline that serves a datagram classified as JSON-RPC. The codec
+ * (parsing, validation, params → arguments, tree ↔ JSON, response encoding)
+ * is `@mi-datagram/protocol`'s; this file runs the same registry, guard and
+ * handlers as the legacy pipeline and maps their outcomes to responses.
+ *
+ * Also the JSON-first side of the command-definition contract: a handler
+ * result with a `json` member, from which the legacy reply is derived.
+ */
+import {
+  encodeJsonRpcResponse,
+  isJsonArray,
+  JSON_MAX_ENCODE_DEPTH,
+  JSONRPC_EMPTY_RESULT,
+  JSONRPC_MAX_DATAGRAM_SIZE,
+  type JsonRpcId,
+  type JsonRpcItem,
+  type JsonRpcResponse,
+  type JsonValue,
+  jsonRpcError,
+  jsonRpcResult,
+  jsonRpcStandardError,
+  jsonToTree,
+  MAX_ARGUMENTS,
+  type MiArgument,
+  type MiNode,
+  paramsToArguments,
+  parseJsonRpcDatagram,
+  TRANSPORT_ERROR_LINES,
+  type TransportErrorKind,
+  treeToJson,
+} from '@mi-datagram/protocol';
+import type { MiRequest } from './commands.js';
+import { isMiError } from './errors.js';
+import { LOG_LEVEL, type Logger } from './logger.js';
+import type { CommandRegistry, RegisteredCommand } from './registry.js';
+
+/** The guard of the listener the datagram came in on, bound to its peer; `null` = allowed. */
+export type JsonRpcGuard = (
+  command: RegisteredCommand,
+  request: MiRequest,
+) => TransportErrorKind | null;
+
+/** What {@link serveJsonRpc} needs from the server. */
+export interface JsonRpcContext {
+  readonly registry: CommandRegistry;
+  readonly logger: Logger;
+  /** The same guard legacy requests go through; run once per request (batch members included). */
+  readonly guard: JsonRpcGuard | null;
+  /** The peer as logs show it (called only when something is logged). */
+  readonly describePeer: () => string;
+}
+
+/** The answer to one request object: a response, or `undefined` for a notification. */
+type Answer = JsonRpcResponse | undefined;
+
+/** What to send for one datagram: bytes, or `null` for nothing. */
+export type JsonRpcReply = Uint8Array | null;
+
+const NO_ARGS: readonly MiArgument[] = Object.freeze([]);
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return value instanceof Promise;
+}
+
+/**
+ * The error a guard refusal becomes: the code and text of its legacy line
+ * (`403 Permission denied\n` → `{code: 403, message: "Permission denied"}`).
+ */
+export function refusalError(id: JsonRpcId, kind: TransportErrorKind): JsonRpcResponse {
+  const line = TRANSPORT_ERROR_LINES[kind];
+  const space = line.indexOf(' ');
+  return jsonRpcError(id, Number(line.slice(0, space)), line.slice(space + 1, -1));
+}
+
+// ---------------------------------------------------------------------------
+// JSON-first results
+
+/**
+ * The legacy nodes of a JSON-first result (`{ json }` without `nodes`):
+ * `jsonToTree(json)`, except that the result `"OK"` gives no nodes (the
+ * inverse of what a tree without nodes becomes in JSON-RPC).
+ *
+ * @throws for a value that is not JSON (NaN, a function, a cycle …).
+ */
+export function jsonToLegacyNodes(json: JsonValue): readonly MiNode[] {
+  if (json === JSONRPC_EMPTY_RESULT) return [];
+  checkJson(json);
+  return jsonToTree(json);
+}
+
+/** Throws a TypeError when `value` is not a JSON value (or nests deeper than the encoder writes). */
+function checkJson(value: JsonValue): void {
+  const stack: Array<{ value: JsonValue; depth: number }> = [{ value, depth: 0 }];
+  let visited = 0;
+  while (stack.length > 0) {
+    const top = stack.pop();
+    if (top === undefined) break;
+    const v = top.value;
+    if (++visited > JSONRPC_MAX_DATAGRAM_SIZE) {
+      // More values than bytes in a datagram: the reply cannot fit (a cycle ends here too).
+      throw new RangeError('JSON result too large');
+    }
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+      case 'bigint':
+        continue;
+      case 'number':
+        if (!Number.isFinite(v)) throw new TypeError(`${v} is not JSON`);
+        continue;
+      case 'object':
+        break;
+      default:
+        throw new TypeError(`a ${typeof v} is not JSON`);
+    }
+    if (v === null) continue;
+    if (top.depth >= JSON_MAX_ENCODE_DEPTH) throw new TypeError('JSON result nested too deep');
+    const items = isJsonArray(v) ? v : Object.values(v);
+    for (const item of items) stack.push({ value: item, depth: top.depth + 1 });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reply trees
+
+/** Why `nodes` is not a valid reply tree (the checks of the legacy encoder), or `null`. */
+function treeProblem(nodes: unknown): string | null {
+  if (!Array.isArray(nodes)) return 'nodes must be an array';
+  const stack: unknown[][] = [nodes];
+  const depths: number[] = [0];
+  let visited = 0;
+  while (stack.length > 0) {
+    const list = stack.pop() ?? [];
+    const depth = depths.pop() ?? 0;
+    if (depth >= JSON_MAX_ENCODE_DEPTH) return 'tree nested too deep for JSON';
+    for (const node of list) {
+      // Every node takes at least one byte of the reply: more nodes than
+      // bytes in a datagram cannot fit (a cyclic tree ends here too).
+      if (++visited > JSONRPC_MAX_DATAGRAM_SIZE) return 'too large';
+      if (typeof node !== 'object' || node === null) return 'a node must be an object';
+      const n = node as Record<string, unknown>;
+      if (n.name !== undefined && n.name !== null && typeof n.name !== 'string') {
+        return 'node name must be a string';
+      }
+      if (n.value !== undefined && n.value !== null && typeof n.value !== 'string') {
+        return 'node value must be a string';
+      }
+      const attributes = n.attributes;
+      if (attributes !== undefined && attributes !== null) {
+        if (!Array.isArray(attributes)) return 'node attributes must be an array';
+        for (const attribute of attributes) {
+          if (
+            !Array.isArray(attribute) ||
+            typeof attribute[0] !== 'string' ||
+            typeof attribute[1] !== 'string'
+          ) {
+            return 'an attribute must be a [name, value] pair of strings';
+          }
+        }
+      }
+      const children = n.children;
+      if (children !== undefined && children !== null) {
+        if (!Array.isArray(children)) return 'node children must be an array';
+        if (children.length > 0) {
+          stack.push(children);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// One request
+
+function internalError(id: JsonRpcId): JsonRpcResponse {
+  return jsonRpcStandardError(id, 'INTERNAL_ERROR');
+}
+
+function invalidResult(
+  ctx: JsonRpcContext,
+  entry: RegisteredCommand,
+  id: JsonRpcId,
+  problem: string,
+): JsonRpcResponse {
+  ctx.logger.error('command handler returned an invalid reply', {
+    command: entry.name,
+    module: entry.module,
+    protocol: 'jsonrpc',
+    problem,
+  });
+  return internalError(id);
+}
+
+/** A handler's result (anything) as the response to request `id`. */
+function resultResponse(
+  ctx: JsonRpcContext,
+  entry: RegisteredCommand,
+  id: JsonRpcId,
+  result: unknown,
+): JsonRpcResponse {
+  if (result === undefined || result === null) return jsonRpcResult(id, JSONRPC_EMPTY_RESULT);
+  if (typeof result !== 'object' || Array.isArray(result)) {
+    return invalidResult(ctx, entry, id, `returned a ${typeof result}, not a result object`);
+  }
+  const r = result as { code?: unknown; reason?: unknown; nodes?: unknown; json?: unknown };
+  const code = r.code === undefined ? 200 : r.code;
+  if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 999) {
+    return invalidResult(ctx, entry, id, `status code must be an integer 100..999`);
+  }
+  const reason = r.reason === undefined ? (code === 200 ? 'OK' : '') : r.reason;
+  if (typeof reason !== 'string' || reason.includes('\n')) {
+    return invalidResult(ctx, entry, id, 'reason must be a string without a newline');
+  }
+  const success = code >= 200 && code <= 299;
+  if (r.json !== undefined) {
+    const json = r.json as JsonValue;
+    try {
+      checkJson(json);
+    } catch (error) {
+      if (error instanceof RangeError) return tooLarge(ctx, entry, id);
+      return invalidResult(ctx, entry, id, error instanceof Error ? error.message : String(error));
+    }
+    return success ? jsonRpcResult(id, json) : jsonRpcError(id, code, reason, json);
+  }
+  const nodes = r.nodes === undefined || r.nodes === null ? [] : r.nodes;
+  const problem = treeProblem(nodes);
+  if (problem === 'too large') return tooLarge(ctx, entry, id);
+  if (problem !== null) return invalidResult(ctx, entry, id, problem);
+  const tree = nodes as readonly MiNode[];
+  if (success)
+    return jsonRpcResult(id, tree.length === 0 ? JSONRPC_EMPTY_RESULT : treeToJson(tree));
+  return tree.length === 0
+    ? jsonRpcError(id, code, reason)
+    : jsonRpcError(id, code, reason, treeToJson(tree));
+}
+
+function tooLarge(ctx: JsonRpcContext, entry: RegisteredCommand, id: JsonRpcId): JsonRpcResponse {
+  ctx.logger.warn('reply too large', {
+    command: entry.name,
+    protocol: 'jsonrpc',
+    limit: JSONRPC_MAX_DATAGRAM_SIZE,
+  });
+  return jsonRpcStandardError(
+    id,
+    'RESPONSE_TOO_LARGE',
+    `the response exceeds the ${JSONRPC_MAX_DATAGRAM_SIZE}-byte datagram limit`,
+  );
+}
+
+/** A handler's exception as the response to request `id`. */
+function failureResponse(
+  ctx: JsonRpcContext,
+  entry: RegisteredCommand,
+  id: JsonRpcId,
+  error: unknown,
+): JsonRpcResponse {
+  if (isMiError(error)) return jsonRpcError(id, error.code, error.reason);
+  ctx.logger.error('command handler failed', {
+    command: entry.name,
+    module: entry.module,
+    protocol: 'jsonrpc',
+    peer: ctx.describePeer(),
+    error: error instanceof Error ? error : String(error),
+  });
+  return internalError(id);
+}
+
+function debugResponse(ctx: JsonRpcContext, method: string, response: JsonRpcResponse): void {
+  ctx.logger.debug('request', {
+    command: method,
+    protocol: 'jsonrpc',
+    peer: ctx.describePeer(),
+    status: 'error' in response ? response.error.code : 'result',
+  });
+}
+
+/** Runs one request object; its response, `undefined` for a notification. */
+function runItem(
+  ctx: JsonRpcContext,
+  item: JsonRpcItem,
+  datagram: Uint8Array,
+): Answer | Promise<Answer> {
+  if (!item.ok) return item.response;
+  const { method, params, id } = item.request;
+  const answerId = id ?? null;
+  // JSON-RPC 2.0 section 4.1: a notification is never answered, not even with an error.
+  const answer = (response: JsonRpcResponse): Answer => {
+    if (ctx.logger.level >= LOG_LEVEL.DBG) debugResponse(ctx, method, response);
+    return id === undefined ? undefined : response;
+  };
+  const entry = ctx.registry.get(method);
+  if (entry === undefined) return answer(jsonRpcStandardError(answerId, 'METHOD_NOT_FOUND'));
+  let args: readonly MiArgument[] = NO_ARGS;
+  if (!entry.noInput && params !== undefined) {
+    const count = isJsonArray(params) ? params.length : Object.keys(params).length;
+    if (count > MAX_ARGUMENTS) {
+      return answer(
+        jsonRpcStandardError(answerId, 'INVALID_PARAMS', `more than ${MAX_ARGUMENTS} parameters`),
+      );
+    }
+    args = paramsToArguments(params);
+  }
+  const request: MiRequest = { command: method, args, rawArgs: args, datagram };
+  if (ctx.guard !== null) {
+    const refusal = ctx.guard(entry, request);
+    if (refusal !== null) {
+      if (ctx.logger.level >= LOG_LEVEL.DBG) {
+        ctx.logger.debug('request refused', {
+          command: entry.name,
+          protocol: 'jsonrpc',
+          peer: ctx.describePeer(),
+          refusal,
+        });
+      }
+      return answer(refusalError(answerId, refusal));
+    }
+  }
+  let result: unknown;
+  try {
+    result = entry.handler(request);
+  } catch (error) {
+    return answer(failureResponse(ctx, entry, answerId, error));
+  }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(
+      (value) => answer(resultResponse(ctx, entry, answerId, value)),
+      (error: unknown) => answer(failureResponse(ctx, entry, answerId, error)),
+    );
+  }
+  return answer(resultResponse(ctx, entry, answerId, result));
+}
+
+function encode(answer: Answer | readonly JsonRpcResponse[], ctx: JsonRpcContext): JsonRpcReply {
+  try {
+    return encodeJsonRpcResponse(answer);
+  } catch (error) {
+    // Only a result whose reading throws (a getter, a proxy) gets here.
+    ctx.logger.error('cannot encode a JSON-RPC response', { error });
+    return encodeJsonRpcResponse(internalError(null));
+  }
+}
+
+function encodeBatch(answers: readonly Answer[], ctx: JsonRpcContext): JsonRpcReply {
+  const responses = answers.filter((a): a is JsonRpcResponse => a !== undefined);
+  return encode(responses, ctx);
+}
+
+/**
+ * Serves one JSON-RPC datagram: parses it, runs every request (the members
+ * of a batch all start before any is awaited, so asynchronous handlers run
+ * concurrently; the answers keep the request order) and returns the reply
+ * datagram, `null` when nothing is to be sent (notifications only). The
+ * value is a promise only when some handler is asynchronous. Never throws;
+ * the promise never rejects.
+ *
+ * `datagram` is what handlers see as `request.datagram` (a copy when the
+ * transport reuses its buffers).
+ */
+export function serveJsonRpc(
+  ctx: JsonRpcContext,
+  data: Uint8Array,
+  truncated: boolean,
+  datagram: Uint8Array = data,
+): JsonRpcReply | Promise<JsonRpcReply> {
+  try {
+    const parsed = parseJsonRpcDatagram(data, { truncated });
+    if (parsed.kind === 'error') {
+      if (ctx.logger.level >= LOG_LEVEL.DBG) {
+        ctx.logger.debug('JSON-RPC datagram refused', {
+          peer: ctx.describePeer(),
+          code: parsed.response.error.code,
+          reason: parsed.response.error.data ?? parsed.response.error.message,
+        });
+      }
+      return encode(parsed.response, ctx);
+    }
+    if (parsed.kind === 'single') {
+      const answer = runItem(ctx, parsed.item, datagram);
+      if (!isPromise(answer)) return encode(answer, ctx);
+      return answer.then(
+        (settled) => encode(settled, ctx),
+        (error: unknown) => unexpected(ctx, error),
+      );
+    }
+    const answers = parsed.items.map((item) => runItem(ctx, item, datagram));
+    if (!answers.some(isPromise)) return encodeBatch(answers as Answer[], ctx);
+    return Promise.all(answers).then(
+      (settled) => encodeBatch(settled, ctx),
+      (error: unknown) => unexpected(ctx, error),
+    );
+  } catch (error) {
+    return unexpected(ctx, error);
+  }
+}
+
+/** A bug of ours: logged, answered with -32603 and `id: null`. */
+function unexpected(ctx: JsonRpcContext, error: unknown): JsonRpcReply {
+  ctx.logger.error('internal error while serving a JSON-RPC request', {
+    peer: ctx.describePeer(),
+    error,
+  });
+  return encodeJsonRpcResponse(internalError(null));
+}
