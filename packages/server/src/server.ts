@@ -24,11 +24,19 @@ import {
   type TransportErrorKind,
   transportErrorReply,
 } from '@mi-datagram/protocol';
+import {
+  compileListenerPolicy,
+  type ListenerAccess,
+  type ListenerPolicy,
+  type ListenerStats,
+  OPEN_POLICY,
+} from './access.js';
 import type { MiRequest } from './commands.js';
 import { isMiError } from './errors.js';
 import { jsonToLegacyNodes, serveJsonRpc } from './jsonrpc.js';
 import { createLogger, LOG_LEVEL, type Logger } from './logger.js';
 import type { CommandRegistry, RegisteredCommand } from './registry.js';
+import { type CommandStats, PipelineMetrics, type ReplyClasses } from './stats.js';
 
 /**
  * Hook run after the arguments are parsed and before the handler: return a
@@ -60,6 +68,12 @@ export interface AttachOptions {
    * keep it (asynchronous user handlers) sees it. Default false.
    */
   readonly reusesBuffers?: boolean;
+  /**
+   * Access policy of this listener (src/access.ts): level, UDP allowlist,
+   * per-source rate limit. Default {@link OPEN_POLICY} (admin, any source,
+   * no limit). The allowlist is checked first, before anything is parsed.
+   */
+  readonly policy?: ListenerPolicy;
 }
 
 /** Counters of the pipeline; all start at 0. */
@@ -80,10 +94,25 @@ export interface MiServerStats {
   readonly errors: Readonly<Record<TransportErrorKind, number>>;
   /** Handlers that have not settled yet. */
   readonly inFlight: number;
+  /** Replies produced (sent or not), by status class. */
+  readonly replies: ReplyClasses;
+  /** Replies the transports gave up: socket_timeout, pending limit, unreachable peer (their `stats().dropped`). */
+  readonly transportDropped: number;
+  /** Requests refused by a level check or the guard (`403`). */
+  readonly refused: number;
+  /** Requests refused by a rate limit (`429`). */
+  readonly rateLimited: number;
+  /** Datagrams dropped by an allowlist, without a reply; not in `received`. */
+  readonly allowlistDropped: number;
+  /** Per listener, in attach order. */
+  readonly listeners: readonly ListenerStats[];
+  /** Per command that was called: calls and latency percentiles. */
+  readonly commands: readonly CommandStats[];
 }
 
 interface AttachedTransport {
   readonly transport: DatagramTransport<unknown>;
+  readonly access: ListenerAccess;
 }
 
 function staticBytes(kind: TransportErrorKind): Uint8Array {
@@ -133,6 +162,12 @@ export class MiServer {
   readonly #transports: AttachedTransport[] = [];
   /** Encoded replies of `constantReply` commands, valid for one registry generation. */
   readonly #constantReplies = new Map<RegisteredCommand, { gen: number; bytes: Uint8Array }>();
+  /** Compiled policy of each attached transport (src/access.ts). */
+  readonly #access = new Map<DatagramTransport<unknown>, ListenerAccess>();
+  /** Reply classes and per-command latency (src/stats.ts). */
+  readonly #metrics = new PipelineMetrics();
+  #refused = 0;
+  #rateLimited = 0;
   #accepting = true;
   #inFlight = 0;
   #drainWaiters: Array<() => void> = [];
@@ -188,7 +223,51 @@ export class MiServer {
       ignored: this.#ignored,
       errors: { ...this.#errors },
       inFlight: this.#inFlight,
+      replies: this.#metrics.replies(),
+      transportDropped: this.#transports.reduce((n, t) => n + t.transport.stats().dropped, 0),
+      refused: this.#refused,
+      rateLimited: this.#rateLimited,
+      allowlistDropped: this.#transports.reduce((n, t) => n + t.access.allowlistDropped, 0),
+      listeners: this.#transports.map((t) => t.access.stats()),
+      commands: this.#metrics.commands(),
     };
+  }
+
+  /**
+   * The access decision for one request received on `transport` (attached
+   * with a policy): that listener's rate limit for the peer's source, then
+   * its level against the command's, then the {@link RequestGuard}.
+   * Returns the refusal (`PERMISSION_DENIED` → `403 Permission denied`,
+   * `RATE_LIMITED` → `429 rate limit exceeded`; JSON-RPC: an error with that
+   * code and text) or `null` to run the command. Counts refusals; allocates
+   * nothing. Call it once per request, after the arguments are parsed (a
+   * command's level may depend on them) and before the handler. `request`
+   * may be null only for commands whose level is fixed.
+   */
+  admit(
+    transport: DatagramTransport<unknown>,
+    command: RegisteredCommand,
+    request: MiRequest | null,
+    peer: unknown,
+  ): TransportErrorKind | null {
+    const access = this.#access.get(transport);
+    if (access?.checksRequests) {
+      const refusal = access.check(command, request, peer);
+      if (refusal !== null) {
+        if (refusal === 'RATE_LIMITED') this.#rateLimited++;
+        else this.#refused++;
+        return refusal;
+      }
+    }
+    if (this.#guard !== null && request !== null) {
+      const refusal = this.#guard(command, request, peer);
+      if (refusal !== null) {
+        if (refusal === 'RATE_LIMITED') this.#rateLimited++;
+        else if (refusal === 'PERMISSION_DENIED') this.#refused++;
+        return refusal;
+      }
+    }
+    return null;
   }
 
   /**
@@ -202,14 +281,23 @@ export class MiServer {
     options: AttachOptions = {},
   ): Promise<DatagramTransport<Peer>> {
     const copy = options.reusesBuffers === true;
+    // Compiled once per listener: the checks below allocate nothing per datagram.
+    const access = compileListenerPolicy(options.policy ?? OPEN_POLICY);
+    const filtered = access.allow !== null;
     let transport: DatagramTransport<Peer> | null = null;
     let early: Array<[Uint8Array, Peer, DatagramInfo]> | null = [];
     const onMessage: DatagramHandler<Peer> = (data, peer, info) => {
+      // The allowlist comes first: a datagram from another source is dropped
+      // (counted) before anything is parsed, and never answered.
+      if (filtered && !access.admitsSource(peer)) return;
+      access.requests++;
       if (transport !== null) this.handleDatagram(transport, data, peer, info, copy);
       else early?.push([data.slice(), peer, info]);
     };
     transport = await open(onMessage);
-    this.#transports.push({ transport: transport as DatagramTransport<unknown> });
+    access.address = transport.address;
+    this.#access.set(transport as DatagramTransport<unknown>, access);
+    this.#transports.push({ transport: transport as DatagramTransport<unknown>, access });
     const queued = early;
     early = null;
     for (const [data, peer, info] of queued)
@@ -290,7 +378,15 @@ export class MiServer {
     if (entry.constantReply && this.#guard === null) {
       const cached = this.#constantReplies.get(entry);
       if (cached !== undefined && cached.gen === this.registry.generation) {
+        // Fixed level (core `version`, `which`): checked without a request.
+        const refusal = this.admit(transport, entry, null, peer);
+        if (refusal !== null) {
+          this.#refuse(transport, peer, entry, refusal);
+          return;
+        }
+        const started = performance.now();
         this.#send(transport, peer, cached.bytes);
+        this.#metrics.recordCall(entry.name, started);
         if (this.logger.level >= LOG_LEVEL.DBG) this.#debugRequest(entry, peer, cached.bytes);
         return;
       }
@@ -312,19 +408,19 @@ export class MiServer {
       }
     }
     const request: MiRequest = { command: head.command, args, rawArgs: args, datagram };
-    if (this.#guard !== null) {
-      const refusal = this.#guard(entry, request, peer);
-      if (refusal !== null) {
-        this.#debug('request refused', peer, { command: entry.name, refusal });
-        this.#sendError(transport, peer, refusal);
-        return;
-      }
+    // Access (src/access.ts): rate limit, level, guard. A refused request never runs.
+    const refusal = this.admit(transport, entry, request, peer);
+    if (refusal !== null) {
+      this.#refuse(transport, peer, entry, refusal);
+      return;
     }
+    const started = performance.now();
     let result: unknown;
     try {
       result = entry.handler(request);
     } catch (error) {
       this.#handlerFailed(transport, peer, entry, error);
+      this.#metrics.recordCall(entry.name, started);
       return;
     }
     if (isThenable(result)) {
@@ -333,15 +429,28 @@ export class MiServer {
         (value) => {
           this.#settled();
           this.#finish(transport, peer, entry, value);
+          this.#metrics.recordCall(entry.name, started);
         },
         (error: unknown) => {
           this.#settled();
           this.#handlerFailed(transport, peer, entry, error);
+          this.#metrics.recordCall(entry.name, started);
         },
       );
       return;
     }
     this.#finish(transport, peer, entry, result);
+    this.#metrics.recordCall(entry.name, started);
+  }
+
+  #refuse<Peer>(
+    transport: DatagramTransport<Peer>,
+    peer: Peer,
+    entry: RegisteredCommand,
+    refusal: TransportErrorKind,
+  ): void {
+    this.#debug('request refused', peer, { command: entry.name, refusal });
+    this.#sendError(transport, peer, refusal);
   }
 
   #settled(): void {
@@ -458,12 +567,12 @@ export class MiServer {
     info: DatagramInfo,
     reusesBuffers: boolean,
   ): void {
-    const guard = this.#guard;
     const reply = serveJsonRpc(
       {
         registry: this.registry,
         logger: this.logger,
-        guard: guard === null ? null : (entry, request) => guard(entry, request, peer),
+        // Same access decision as legacy requests (rate limit, level, guard).
+        guard: (entry, request) => this.admit(transport, entry, request, peer),
         describePeer: () => describePeer(peer),
       },
       data,
@@ -550,6 +659,7 @@ export class MiServer {
   }
 
   #send<Peer>(transport: DatagramTransport<Peer>, peer: Peer, bytes: Uint8Array): void {
+    this.#metrics.countReply(bytes);
     if (peer === null) {
       // PROTOCOL.md 1: an unbound UNIX sender cannot be answered.
       this.#unanswerable++;
