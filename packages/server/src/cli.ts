@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveConfig, type ValidatedParams } from './config.js';
 import { isConfigError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { startPooledServerFromConfig } from './pool-start.js';
 import { loadConfigFile, loadOpensipsCfg, parseCommandLine, USAGE } from './sources.js';
 import { type RunningServer, startServerFromConfig } from './start.js';
 import { serverVersion } from './version.js';
@@ -52,8 +53,11 @@ function usageHint(addresses: readonly string[]): string[] {
   return lines;
 }
 
+/** What the CLI needs of an in-process server or of a pool of worker processes. */
+type ServerHandle = Pick<RunningServer, 'logger' | 'addresses' | 'close'>;
+
 async function main(argv: readonly string[]): Promise<number> {
-  let running: RunningServer | null = null;
+  let running: ServerHandle | null = null;
   let logger: Logger | null = null;
   let stopping: Promise<number> | null = null;
   let stopRequested = false;
@@ -127,11 +131,13 @@ async function main(argv: readonly string[]): Promise<number> {
 
   logger = createLogger({ level: config.log_level });
   try {
-    running = await startServerFromConfig(config, {
-      commandModules,
-      logger,
-      onKill: () => exitAfter('kill command'),
-    });
+    const serveOptions = { commandModules, logger, onKill: () => exitAfter('kill command') };
+    // children_count 1 runs in this process; more: this process binds the
+    // sockets and supervises children_count worker processes (pool-start.ts).
+    running =
+      config.children_count > 1
+        ? await startPooledServerFromConfig(config, serveOptions)
+        : await startServerFromConfig(config, serveOptions);
   } catch (error) {
     if (isConfigError(error)) {
       fail(error.message);

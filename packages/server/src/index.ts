@@ -51,6 +51,14 @@ export {
   type LoggerOptions,
 } from './logger.js';
 export { type ModparamValue, readModparams } from './opensips-cfg.js';
+export { POOL_PROCESS_TYPES } from './pool-data.js';
+export {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  type PooledServerOptions,
+  type RunningPooledServer,
+  startPooledServer,
+  startPooledServerFromConfig,
+} from './pool-start.js';
 export { LocalProcessTable, type ProcessInfo, type ProcessTable } from './process-table.js';
 export { CommandRegistry, type RegisteredCommand, type RegisterOptions } from './registry.js';
 export {

@@ -79,11 +79,7 @@ const CONFIG_ERRORS: Array<[string, string[], string]> = [
   ['socket_timeout not a number', ['--socket-timeout', 'abc'], 'socket_timeout'],
   ['socket_timeout negative', ['--socket-timeout=-5'], 'socket_timeout'],
   ['children_count 0', ['--children-count', '0'], 'children_count'],
-  [
-    'children_count > 1',
-    ['--children-count', '2'],
-    'children_count > 1 needs @mi-datagram/worker-pool (not available yet)',
-  ],
+  ['children_count too big', ['--children-count', '1025'], 'children_count'],
   ['unix_socket_mode not octal', ['--unix-socket-mode', '0999'], 'unix_socket_mode'],
   ['unix_socket_mode too big', ['--unix-socket-mode', '1777'], 'unix_socket_mode'],
   ['unknown unix_socket_user', ['--unix-socket-user', 'no_such_user_mi'], 'unix_socket_user'],
