@@ -25,9 +25,8 @@ export class Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    const item = items[Math.floor(this.next() * items.length)];
-    if (item === undefined) throw new RangeError('pick() from an empty list');
-    return item;
+    if (items.length === 0) throw new RangeError('pick() from an empty list');
+    return items[Math.floor(this.next() * items.length)] as T;
   }
 
   bytes(n: number): Uint8Array {
