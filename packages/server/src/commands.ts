@@ -5,7 +5,10 @@
 import type { JsonValue, MiArgument, MiNode } from '@mi-datagram/protocol';
 import { ConfigError } from './errors.js';
 
-/** Privilege a command needs; stored for access control (not enforced yet). */
+/**
+ * Privilege a command needs. A listener of level L runs the commands of
+ * level <= L (read < operator < admin); others get `403 Permission denied`.
+ */
 export type CommandLevel = 'read' | 'operator' | 'admin';
 
 export const COMMAND_LEVELS: readonly CommandLevel[] = ['read', 'operator', 'admin'];
@@ -61,8 +64,9 @@ export interface MiCommandDefinition {
   /** True: arguments are never parsed (garbage after the first line is ignored). */
   readonly noInput?: boolean;
   /**
-   * Privilege needed to run it (default `'read'`); a function when it depends
-   * on the arguments. Stored for access control, not enforced yet.
+   * Privilege needed to run it; a function when it depends on the arguments
+   * (called after they are parsed; a throw or an invalid value means admin).
+   * Default `'admin'` for user commands (`'read'` for core commands).
    */
   readonly level?: CommandLevel | ((request: MiRequest) => CommandLevel);
   readonly handler: MiCommandHandler;

@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { loadCommandModule } from './load-commands.js';
 import type { ProcessTable } from './process-table.js';
 import { CommandRegistry } from './registry.js';
+import type { MiStatsSource } from './stats.js';
 
 export interface RegistryOptions {
   /** Register the core commands. Default true. */
@@ -25,6 +26,8 @@ export interface RegistryOptions {
   readonly commandModules?: readonly string[];
   /** In-memory definitions (`help` shows them as exported by `app`). */
   readonly commands?: readonly unknown[];
+  /** The server's statistics, for `mi_stats` (registered with the core commands when given). */
+  readonly stats?: () => MiStatsSource;
 }
 
 /** Throws {@link ConfigError} `INVALID_COMMANDS` for a bad module, definition or duplicate name. */
@@ -37,6 +40,7 @@ export async function buildRegistry(options: RegistryOptions): Promise<CommandRe
       startedAt: options.startedAt,
       kill: options.kill,
       ...(options.argv === undefined ? {} : { argv: options.argv }),
+      ...(options.stats === undefined ? {} : { stats: options.stats }),
     });
   }
   for (const path of options.commandModules ?? []) {

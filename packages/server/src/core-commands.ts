@@ -10,6 +10,7 @@ import type { CommandLevel, MiCommandDefinition, MiCommandResult, MiRequest } fr
 import { formatCtime } from './ctime.js';
 import type { ProcessTable } from './process-table.js';
 import type { CommandRegistry } from './registry.js';
+import { createStatsCommand, type MiStatsSource } from './stats.js';
 import { platformTag, serverVersion } from './version.js';
 
 /** The module name `help` shows for core commands. */
@@ -33,6 +34,11 @@ export interface CoreCommandContext {
   readonly cwd?: () => string;
   /** Called (on a later tick, after the reply went out) by `kill`. */
   readonly kill: () => void;
+  /**
+   * The server's statistics (`() => server.stats()`; may be called only
+   * once the server exists). Given: `mi_stats` is registered too.
+   */
+  readonly stats?: () => MiStatsSource;
 }
 
 const BAD_PARAMETER: MiCommandResult = Object.freeze({ code: 400, reason: 'Bad parameter' });
@@ -202,10 +208,15 @@ export const CONSTANT_REPLY_COMMANDS: ReadonlySet<string> = new Set(['version', 
 
 /** Registers the core commands (module `core`). */
 export function registerCoreCommands(ctx: CoreCommandContext): void {
-  for (const def of createCoreCommands(ctx)) {
+  const defs = createCoreCommands(ctx);
+  if (ctx.stats !== undefined) defs.push(createStatsCommand(ctx.stats));
+  for (const def of defs) {
     ctx.registry.register(def, {
       module: CORE_MODULE,
       constantReply: CONSTANT_REPLY_COMMANDS.has(def.name),
+      // Core commands without a declaration only read (issue 8); user
+      // commands default to admin.
+      defaultLevel: 'read',
     });
   }
 }

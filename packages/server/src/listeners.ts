@@ -9,7 +9,7 @@ import type { DatagramHandler, DatagramTransport } from '@mi-datagram/protocol';
 import { bindUdpSocket, UdpTransportError } from '@mi-datagram/transport-udp';
 import { bindUnixSocket, UnixTransportError } from '@mi-datagram/transport-unix';
 import type { SocketOptions } from '@mi-datagram/worker-pool';
-import type { ResolvedConfig, SocketSpec } from './config.js';
+import type { ListenerSpec, ResolvedConfig, SocketSpec } from './config.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { MiServer } from './server.js';
@@ -29,23 +29,31 @@ export type OpenListener = (
   options: ListenerTransportOptions,
 ) => Promise<DatagramTransport<unknown>>;
 
-/** Owner and permissions of a UNIX socket file (`unix_socket_mode`, `_user`, `_group`). */
-export function unixSocketFileOptions(config: ResolvedConfig): {
+/**
+ * Owner and permissions of a UNIX socket file (`unix_socket_mode`, `_user`,
+ * `_group`): the listener's own (a `sockets` entry's overrides are resolved
+ * into it) when `spec` is a resolved {@link ListenerSpec}, else the top-level ones.
+ */
+export function unixSocketFileOptions(
+  config: ResolvedConfig,
+  spec?: SocketSpec | ListenerSpec,
+): {
   readonly mode: number;
   readonly user?: string;
   readonly group?: string;
 } {
+  const own = spec !== undefined && 'unix_socket_mode' in spec ? spec : config;
   return {
-    mode: config.unix_socket_mode,
-    ...(config.unix_socket_user === null ? {} : { user: config.unix_socket_user }),
-    ...(config.unix_socket_group === null ? {} : { group: config.unix_socket_group }),
+    mode: own.unix_socket_mode,
+    ...(own.unix_socket_user === null ? {} : { user: own.unix_socket_user }),
+    ...(own.unix_socket_group === null ? {} : { group: own.unix_socket_group }),
   };
 }
 
 /** The socket a worker pool's primary binds for `spec`. */
 export function poolSocketOptions(spec: SocketSpec, config: ResolvedConfig): SocketOptions {
   return spec.kind === 'unix'
-    ? { kind: 'unix', path: spec.path, ...unixSocketFileOptions(config) }
+    ? { kind: 'unix', path: spec.path, ...unixSocketFileOptions(config, spec) }
     : { kind: 'udp', host: spec.host, port: spec.port };
 }
 
@@ -58,7 +66,7 @@ export function bindListener(config: ResolvedConfig): OpenListener {
           onError: common.onError,
           onWarning: (message) => common.onWarning(message),
           socketTimeout: common.socketTimeout,
-          ...unixSocketFileOptions(config),
+          ...unixSocketFileOptions(config, spec),
         })
       : bindUdpSocket(spec.host, spec.port, {
           onMessage,
@@ -95,7 +103,12 @@ export async function attachListener(
             ),
         }),
       // transport-unix hands out views into a buffer it reuses (batched receive).
-      { reusesBuffers: spec.kind === 'unix' },
+      // The listener's access policy (level, allowlist, rate limit) travels
+      // in its resolved spec and is compiled by MiServer.attach.
+      {
+        reusesBuffers: spec.kind === 'unix',
+        ...('policy' in spec ? { policy: (spec as ListenerSpec).policy } : {}),
+      },
     );
   } catch (error) {
     throw bindFailure(spec, error);

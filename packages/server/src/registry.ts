@@ -32,6 +32,8 @@ export interface RegisterOptions {
   readonly module?: string;
   /** @internal see {@link RegisteredCommand.constantReply}. */
   readonly constantReply?: boolean;
+  /** Level of definitions that declare none. Default `'admin'` (the core commands pass `'read'`). */
+  readonly defaultLevel?: CommandLevel;
 }
 
 export class CommandRegistry {
@@ -67,7 +69,7 @@ export class CommandRegistry {
       help: def.help ?? '',
       noInput: def.noInput === true,
       module,
-      level: def.level ?? 'read',
+      level: def.level ?? options.defaultLevel ?? 'admin',
       handler: def.handler,
       definition: def,
       constantReply: options.constantReply === true,

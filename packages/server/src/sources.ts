@@ -17,7 +17,15 @@ export interface CliOptions {
   readonly opensipsCfg: string | null;
 }
 
-const VALUE_FLAGS: Readonly<Record<string, ParamName | 'commands' | 'config' | 'opensips-cfg'>> = {
+const VALUE_FLAGS: Readonly<
+  Record<
+    string,
+    ParamName | 'level' | 'allow_from' | 'rate_limit' | 'commands' | 'config' | 'opensips-cfg'
+  >
+> = {
+  '--level': 'level',
+  '--allow-from': 'allow_from',
+  '--rate-limit': 'rate_limit',
   '--socket-name': 'socket_name',
   '--children-count': 'children_count',
   '--unix-socket-mode': 'unix_socket_mode',
@@ -45,6 +53,12 @@ Options (OpenSIPS mi_datagram parameter names with - for _):
   --socket-timeout MS     how long to keep trying to deliver a reply (default 2000)
   --reply-indent STR      indentation per tree level in replies (default TAB)
   --log-level N           -3 ALERT, -2 CRIT, -1 ERR, 1 WARN, 2 NOTICE (default), 3 INFO, 4 DBG
+  --level L               access level of the listeners: read, operator, admin
+                          (default admin; read for non-loopback UDP)
+  --allow-from CIDR       UDP sources to serve (repeatable; default loopback only on
+                          loopback binds; required on other binds)
+  --allow-any-source      serve any UDP source on a non-loopback bind without --allow-from
+  --rate-limit N          requests per second per source address (burst 1 s; 0 = none)
   --commands FILE         ES module whose default export is an array of commands (repeatable)
   --config FILE           JSON file with the same names as keys (snake_case)
   --opensips-cfg FILE     read the modparam("mi_datagram", ...) lines of an OpenSIPS config
@@ -59,6 +73,8 @@ Exit codes: 0 clean shutdown, 1 runtime failure, 2 invalid configuration.
 export function parseCommandLine(argv: readonly string[]): CliOptions {
   const raw: Record<string, unknown> = {};
   const sockets: string[] = [];
+  const allowFrom: string[] = [];
+  let allowAnySource = false;
   const commands: string[] = [];
   let config: string | null = null;
   let opensipsCfg: string | null = null;
@@ -74,6 +90,10 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
     }
     if (arg === '-V' || arg === '--version') {
       version = true;
+      continue;
+    }
+    if (arg === '--allow-any-source') {
+      allowAnySource = true;
       continue;
     }
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -104,6 +124,9 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
       case 'socket_name':
         sockets.push(value);
         break;
+      case 'allow_from':
+        allowFrom.push(value);
+        break;
       case 'commands':
         commands.push(resolve(value));
         break;
@@ -125,6 +148,10 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   if (sockets.length > 0) {
     Object.assign(params, validateParams({ socket_name: sockets }, '--socket-name'));
   }
+  if (allowFrom.length > 0) {
+    Object.assign(params, validateParams({ allow_from: allowFrom }, '--allow-from'));
+  }
+  if (allowAnySource) params.allow_any_source = true;
   return { help, version, params, commands, config, opensipsCfg };
 }
 

@@ -5,8 +5,8 @@
 
 import { buildRegistry } from './compose.js';
 import {
+  CONFIG_KEYS,
   type MiDatagramParams,
-  PARAM_NAMES,
   type ResolvedConfig,
   resolveConfig,
   validateParams,
@@ -65,7 +65,7 @@ export interface RunningServer {
 /** Validates the parameters, loads the commands, binds every socket and serves. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const params: Record<string, unknown> = {};
-  for (const key of PARAM_NAMES) {
+  for (const key of CONFIG_KEYS) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) params[key] = value;
   }
@@ -89,10 +89,16 @@ export async function startServerFromConfig(
     (() => {
       void running?.close();
     });
+  // `mi_stats` reads the server built below (it can only run once it exists).
+  let statsOf: MiServer | null = null;
   const registry = await buildRegistry({
     processes,
     startedAt: new Date(),
     kill,
+    stats: () => {
+      if (statsOf === null) throw new Error('mi_stats: the server is not built yet');
+      return statsOf.stats();
+    },
     ...(options.coreCommands === undefined ? {} : { coreCommands: options.coreCommands }),
     ...(options.argv === undefined ? {} : { argv: options.argv }),
     ...(options.commandModules === undefined ? {} : { commandModules: options.commandModules }),
@@ -106,6 +112,7 @@ export async function startServerFromConfig(
     replyIndent: config.reply_indent,
     ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
+  statsOf = server;
   try {
     const open = bindListener(config);
     for (const spec of config.sockets) await attachListener(server, spec, config, logger, open);

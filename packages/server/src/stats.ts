@@ -7,7 +7,7 @@
  * recording one is a few integer operations on a preallocated Uint32Array,
  * nothing is allocated per request, and memory is fixed (1.8 KiB per command).
  */
-import type { MiNode } from '@mi-datagram/protocol';
+import type { JsonValue, MiNode } from '@mi-datagram/protocol';
 import type { ListenerStats } from './access.js';
 import type { MiCommandDefinition, MiCommandResult } from './commands.js';
 
@@ -212,6 +212,40 @@ export function miStatsNodes(s: MiStatsSource): MiNode[] {
   return nodes;
 }
 
+/** The `mi_stats` JSON-RPC result: the same numbers, as numbers, snake_case keys. */
+export function miStatsJson(s: MiStatsSource): JsonValue {
+  return {
+    requests: s.received,
+    replies: { ...s.replies },
+    parse_errors: s.errors.PARSE_ERROR,
+    unknown_commands: s.errors.NOT_AVAILABLE,
+    too_large: s.errors.REQUEST_TOO_LARGE,
+    empty: s.noReply,
+    unanswerable: s.unanswerable,
+    dropped_replies: s.transportDropped,
+    refused: s.refused,
+    allowlist_dropped: s.allowlistDropped,
+    rate_limited: s.rateLimited,
+    listeners: s.listeners.map((l) => ({
+      address: l.address,
+      level: l.level,
+      requests: l.requests,
+      allowlist_dropped: l.allowlistDropped,
+      refused: l.refused,
+      rate_limited: l.rateLimited,
+      sources: l.sources,
+    })),
+    commands: s.commands.map((c) => ({
+      name: c.name,
+      calls: c.calls,
+      p50_us: c.p50Us,
+      p90_us: c.p90Us,
+      p99_us: c.p99Us,
+      max_us: c.maxUs,
+    })),
+  };
+}
+
 /** The `mi_stats` command (level `read`) over a statistics source (`() => server.stats()`). */
 export function createStatsCommand(source: () => MiStatsSource): MiCommandDefinition {
   return {
@@ -219,6 +253,9 @@ export function createStatsCommand(source: () => MiStatsSource): MiCommandDefini
     help: 'prints request statistics: requests, replies by status class, refusals, drops, and per command calls and latency percentiles (µs)',
     noInput: true,
     level: 'read',
-    handler: (): MiCommandResult => ({ nodes: miStatsNodes(source()) }),
+    handler: (): MiCommandResult => {
+      const s = source();
+      return { nodes: miStatsNodes(s), json: miStatsJson(s) };
+    },
   };
 }

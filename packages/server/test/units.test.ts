@@ -31,7 +31,15 @@ describe('parameters', () => {
   it('defaults', () => {
     const c = resolveConfig([]);
     expect(c.sockets).toEqual([
-      { kind: 'unix', text: '/tmp/mi-datagram.sock', path: '/tmp/mi-datagram.sock' },
+      {
+        kind: 'unix',
+        text: '/tmp/mi-datagram.sock',
+        path: '/tmp/mi-datagram.sock',
+        unix_socket_mode: 0o660,
+        unix_socket_user: null,
+        unix_socket_group: null,
+        policy: { level: 'admin', allow_from: null, rate_limit: 0 },
+      },
     ]);
     expect([
       c.children_count,
@@ -62,7 +70,8 @@ describe('parameters', () => {
     );
   });
   it('refuses unknown keys and bad types, naming them', () => {
-    expect(() => validateParams({ sockets: 1 }, 'x')).toThrow(/"sockets"/);
+    expect(() => validateParams({ socket: 1 }, 'x')).toThrow(/"socket"/);
+    expect(() => validateParams({ sockets: 1 }, 'x')).toThrow(/invalid sockets \(x\)/);
     expect(() => validateParams({ children_count: 1.5 }, 'x')).toThrow(/children_count/);
     expect(() => validateParams({ unix_socket_mode: '8' }, 'x')).toThrow(/unix_socket_mode/);
     expect(() => validateParams({ unix_socket_user: '' }, 'x')).toThrow(/unix_socket_user/);
