@@ -49,6 +49,8 @@ export interface JsonRpcContext {
   readonly guard: JsonRpcGuard | null;
   /** The peer as logs show it (called only when something is logged). */
   readonly describePeer: () => string;
+  /** Called once per handler run when it has settled (statistics), with its `performance.now()` start. */
+  readonly onCall?: (command: string, startedMs: number) => void;
 }
 
 /** The answer to one request object: a response, or `undefined` for a notification. */
@@ -320,19 +322,24 @@ function runItem(
       return answer(refusalError(answerId, refusal));
     }
   }
+  const started = performance.now();
+  const done = (response: JsonRpcResponse): Answer => {
+    ctx.onCall?.(entry.name, started);
+    return answer(response);
+  };
   let result: unknown;
   try {
     result = entry.handler(request);
   } catch (error) {
-    return answer(failureResponse(ctx, entry, answerId, error));
+    return done(failureResponse(ctx, entry, answerId, error));
   }
   if (isThenable(result)) {
     return Promise.resolve(result).then(
-      (value) => answer(resultResponse(ctx, entry, answerId, value)),
-      (error: unknown) => answer(failureResponse(ctx, entry, answerId, error)),
+      (value) => done(resultResponse(ctx, entry, answerId, value)),
+      (error: unknown) => done(failureResponse(ctx, entry, answerId, error)),
     );
   }
-  return answer(resultResponse(ctx, entry, answerId, result));
+  return done(resultResponse(ctx, entry, answerId, result));
 }
 
 function encode(answer: Answer | readonly JsonRpcResponse[], ctx: JsonRpcContext): JsonRpcReply {

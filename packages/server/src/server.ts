@@ -574,6 +574,7 @@ export class MiServer {
         // Same access decision as legacy requests (rate limit, level, guard).
         guard: (entry, request) => this.admit(transport, entry, request, peer),
         describePeer: () => describePeer(peer),
+        onCall: (command, startedMs) => this.#metrics.recordCall(command, startedMs),
       },
       data,
       info.truncated,
