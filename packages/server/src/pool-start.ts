@@ -29,6 +29,7 @@ import { bindFailure, poolSocketOptions } from './listeners.js';
 import { createLogger, LOG_LEVEL, type Logger } from './logger.js';
 import { encodePoolWorkerData, parseLogLevelRequest } from './pool-data.js';
 import { LocalProcessTable } from './process-table.js';
+import { watchSocketFiles } from './socket-watch.js';
 
 const POOL_WORKER = new URL('./pool-worker.js', import.meta.url);
 
@@ -182,6 +183,12 @@ export async function startPooledServerFromConfig(
   }
   pool.setLogLevel(logger.level);
   const started = pool;
+  // The workers hold the sockets: a removed socket file cannot be re-created, only reported (socket-watch.ts).
+  const socketWatch = watchSocketFiles(
+    config.sockets.flatMap((spec) => (spec.kind === 'unix' ? [{ path: spec.path }] : [])),
+    { logger, isClosing: () => started.state === 'closing' || started.state === 'closed' },
+  );
+  void started.closed.then(() => socketWatch.stop());
   running = {
     pool: started,
     logger,
@@ -189,8 +196,10 @@ export async function startPooledServerFromConfig(
     addresses: started.addresses,
     closed: started.closed,
     // Workers get `timeoutMs` for their in-flight work; the pool kills what is left 1 s later.
-    close: (closeOptions) =>
-      started.close({ timeoutMs: (closeOptions?.timeoutMs ?? grace) + 1000 }),
+    close: (closeOptions) => {
+      socketWatch.stop();
+      return started.close({ timeoutMs: (closeOptions?.timeoutMs ?? grace) + 1000 });
+    },
   };
   logger.info('listening', {
     addresses: running.addresses,

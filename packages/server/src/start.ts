@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './logger.js';
 import { LocalProcessTable, type ProcessTable } from './process-table.js';
 import type { CommandRegistry } from './registry.js';
 import { MiServer, type RequestGuard } from './server.js';
+import { type WatchedSocket, watchSocketFiles } from './socket-watch.js';
 
 /**
  * Why {@link startServer} refuses `children_count` > 1: worker processes
@@ -113,20 +114,32 @@ export async function startServerFromConfig(
     ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
   statsOf = server;
+  const watched: WatchedSocket[] = [];
   try {
     const open = bindListener(config);
-    for (const spec of config.sockets) await attachListener(server, spec, config, logger, open);
+    for (const spec of config.sockets) {
+      const transport = await attachListener(server, spec, config, logger, open);
+      if (spec.kind === 'unix') {
+        // A socket file removed under the running server is re-created (socket-watch.ts).
+        const recreate = () => attachListener(server, spec, config, logger, open);
+        watched.push({ path: spec.path, transport, recreate });
+      }
+    }
   } catch (error) {
     await server.close({ timeoutMs: 0 });
     throw error;
   }
+  const socketWatch = watchSocketFiles(watched, { logger });
   const started: RunningServer = {
     server,
     registry,
     logger,
     config,
     addresses: server.addresses,
-    close: (closeOptions) => server.close(closeOptions),
+    close: (closeOptions) => {
+      socketWatch.stop();
+      return server.close(closeOptions);
+    },
   };
   running = started;
   logger.info('listening', { addresses: started.addresses });
