@@ -3,6 +3,19 @@
  * (`socket_name` & co.), command registry, core commands, request pipeline.
  */
 export {
+  compileListenerPolicy,
+  LEVEL_RANK,
+  ListenerAccess,
+  type ListenerPolicy,
+  type ListenerStats,
+  OPEN_POLICY,
+  REFUSAL_STATUS,
+  type RefusalKind,
+  sourceOf,
+  UNBOUND_SOURCE,
+} from './access.js';
+export { type Cidr, CidrList, isLoopbackHost, LOOPBACK_CIDRS, parseCidr } from './cidr.js';
+export {
   COMMAND_LEVELS,
   type CommandLevel,
   defineCommand,
@@ -15,14 +28,22 @@ export {
   validateCommandDefinition,
 } from './commands.js';
 export {
+  CONFIG_KEYS,
   DEFAULT_SOCKET_NAME,
   DEFAULTS,
+  LISTENER_PARAM_NAMES,
+  type ListenerOverrides,
+  type ListenerSpec,
+  MAX_RATE_LIMIT,
   type MiDatagramParams,
   PARAM_NAMES,
   type ParamName,
   parseSocketSpec,
   type ResolvedConfig,
   resolveConfig,
+  SOCKET_ENTRY_KEYS,
+  type SocketEntry,
+  type SocketParams,
   type SocketSpec,
   type ValidatedParams,
   validateParams,
@@ -60,6 +81,11 @@ export {
   startPooledServerFromConfig,
 } from './pool-start.js';
 export { LocalProcessTable, type ProcessInfo, type ProcessTable } from './process-table.js';
+export {
+  RATE_LIMIT_MAX_SOURCES,
+  RateLimiter,
+  type RateLimiterOptions,
+} from './rate-limit.js';
 export { CommandRegistry, type RegisteredCommand, type RegisterOptions } from './registry.js';
 export {
   type AttachOptions,
@@ -82,4 +108,13 @@ export {
   startServer,
   startServerFromConfig,
 } from './start.js';
+export {
+  type CommandStats,
+  createStatsCommand,
+  LatencyHistogram,
+  type MiStatsSource,
+  miStatsJson,
+  miStatsNodes,
+  type ReplyClasses,
+} from './stats.js';
 export { platformTag, serverVersion } from './version.js';
