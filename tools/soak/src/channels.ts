@@ -29,7 +29,7 @@ export async function openChannel(
     const socket: UnixTransport = await openUnixReplySocket({
       dir,
       onMessage: (data) => onReply(data.slice()),
-      socketTimeout: 4000,
+      socketTimeout: 2000,
       maxDatagramSize: MAX_SEND.unix,
       sendBufferSize: 1 << 20,
       maxPendingPerPeer: 64,

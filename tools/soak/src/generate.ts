@@ -237,6 +237,7 @@ export class HostileGenerator {
   next(transport: Transport): SoakItem[] {
     for (;;) {
       const [category, data] = this.#raw(transport);
+      if (data.length > MAX_SEND[transport]) continue; // e.g. a mutated 70 000-byte vector on UDP
       const truncated = transport === 'unix' && data.length > MAX_DATAGRAM_SIZE;
       const expect = predict(data, this.#ctx, truncated);
       if (expect.kind === 'forbidden') continue;
@@ -300,7 +301,7 @@ export class HostileGenerator {
     }
     if (!this.#faultCommands) return ['valid-echo', validEcho(rng)];
     if (r < 0.975) return ['throw', bytes(':soak_throw:\n')];
-    if (r < 0.99) return ['slow', bytes(`:soak_slow:\n${rng.int(1, 300)}\n`)];
+    if (r < 0.99) return ['slow', bytes(`:soak_slow:\n${rng.int(1, 40)}\n`)];
     if (r < 0.9905) return ['hang', bytes(':soak_hang:\n')];
     return ['valid-echo', validEcho(rng)];
   }

@@ -26,6 +26,10 @@ export interface SoakServer {
   /** Log lines by level name and message (warn and worse are kept whole, the last 200). */
   readonly logCounts: Map<string, number>;
   readonly recentLogs: string[];
+  /** Log lines received so far (a position for {@link SoakServer.logsSince}). */
+  logCount(): number;
+  /** The lines logged since position `n` (at most the last 200). */
+  logsSince(n: number): string[];
   stderrText(): string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
@@ -79,6 +83,7 @@ export async function startSoakServer(options: SoakServerOptions): Promise<SoakS
   let stderr = '';
   let stdout = '';
   let partial = '';
+  let lineCount = 0;
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     if (stderr.length < 1_000_000) stderr += chunk;
     partial += chunk;
@@ -93,6 +98,7 @@ export async function startSoakServer(options: SoakServerOptions): Promise<SoakS
         // not a JSON log line
       }
       logCounts.set(key, (logCounts.get(key) ?? 0) + 1);
+      lineCount++;
       recentLogs.push(text.length > 600 ? `${text.slice(0, 600)}…` : text);
       if (recentLogs.length > 200) recentLogs.shift();
     }
@@ -139,6 +145,8 @@ export async function startSoakServer(options: SoakServerOptions): Promise<SoakS
     udpPort: Number(udp[1]),
     logCounts,
     recentLogs,
+    logCount: () => lineCount,
+    logsSince: (n) => recentLogs.slice(Math.max(0, recentLogs.length - (lineCount - n))),
     stderrText: () => stderr,
     exited,
     async stop(graceMs = 15_000) {

@@ -45,9 +45,9 @@ export interface SoakOptions {
 export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
   datagrams: 200_000,
   children: 2,
-  slotsPerTransport: 8,
+  slotsPerTransport: 12,
   seed: 1,
-  replyTimeoutMs: 5000,
+  replyTimeoutMs: 2500,
   socketTimeoutMs: 500,
   faultsFrom: 0.5,
   killEveryMs: 3000,
@@ -598,7 +598,7 @@ async function checkSocketRemoval(
   ctx: OracleContext,
 ): Promise<string> {
   const before = lstatSync(address.unixPath);
-  const logsBefore = srv.recentLogs.length;
+  const logsBefore = srv.logCount();
   unlinkSync(address.unixPath);
   const version = te.encode(':version:\n');
   for (let i = 0; i < 40; i++) {
@@ -614,10 +614,10 @@ async function checkSocketRemoval(
       const ok = reply !== null && matches(predict(version, ctx), reply);
       return `re-created after ~${(i + 1) * 100} ms; a request on the new file ${ok ? 'is answered' : 'is NOT answered'}`;
     }
-    const logged = srv.recentLogs.slice(logsBefore).find((l) => /socket file/i.test(l));
+    const logged = srv.logsSince(logsBefore).find((l) => /socket file/i.test(l));
     if (logged !== undefined && i > 20) return `not re-created; reported: ${logged.slice(0, 300)}`;
   }
-  const logged = srv.recentLogs.slice(logsBefore).find((l) => /socket file/i.test(l));
+  const logged = srv.logsSince(logsBefore).find((l) => /socket file/i.test(l));
   return logged === undefined
     ? 'NOT detected: no new socket file and nothing logged within 4 s'
     : `not re-created; reported: ${logged.slice(0, 300)}`;
