@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ListenerAccess, sourceOf, UNBOUND_SOURCE } from '../src/access.js';
 import { CidrList, isIpAddress, isLoopbackHost, parseCidr } from '../src/cidr.js';
+import type { MiRequest } from '../src/commands.js';
 import { resolveConfig, validateParams } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { RateLimiter } from '../src/rate-limit.js';
@@ -165,7 +166,7 @@ describe('listener access', () => {
   const admin = registry.register({ name: 'a', handler }); // user default: admin
   const dyn = registry.register({
     name: 'd',
-    level: (req) => (req.args.length === 0 ? 'read' : 'admin'),
+    level: (req: MiRequest) => (req.args.length === 0 ? 'read' : 'admin'),
     handler,
   });
   const throws = registry.register({
