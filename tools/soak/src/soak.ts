@@ -410,13 +410,17 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     // ---- progress and marks
     const monitor = async () => {
       let lastLog = 0;
-      let marked = { start: false, middle: false };
+      let marked = { start: false, warm: false, middle: false };
       while (!finished) {
         await sleep(100);
         for (const p of childPids(srv.pid)) workerPids.add(p);
         if (!marked.start && sent >= Math.min(o.datagrams * 0.05, 10_000)) {
           mark('start');
           marked = { ...marked, start: true };
+        }
+        if (!marked.warm && sent >= o.datagrams * o.faultsFrom * 0.5) {
+          mark('warm');
+          marked = { ...marked, warm: true };
         }
         if (!marked.middle && sent >= o.datagrams * o.faultsFrom) {
           mark('middle');
@@ -568,6 +572,8 @@ function growth(
 ): { pid: number; role: string; phase: string; kib: number }[] {
   const out: { pid: number; role: string; phase: string; kib: number }[] = [];
   const pairs: [string, string, string][] = [
+    ['start', 'warm', 'steady, first half (warm-up)'],
+    ['warm', 'middle', 'steady, second half'],
     ['start', 'middle', 'steady (no kills)'],
     ['middle', 'end', 'with faults'],
     ['start', 'end', 'whole run'],

@@ -1,0 +1,65 @@
+/**
+ * `pnpm bench:server`: requests/s, p50/p99 and RSS for UNIX/UDP × children
+ * 1/2 × `version`/`which`, next to the raw-transport echo baseline of the same
+ * run, as a table and as docs/bench-server.svg.
+ *
+ * The measuring is done by the server package's own harness
+ * (packages/server/bench/run.mjs `--matrix`: loadgen.c compiled at run time,
+ * closed loop, K = 16); this script only runs it, prints the table and draws
+ * the chart. BENCH_DURATION (s per cell, default 3) and BENCH_REPEAT (median
+ * of N, default 1) are passed through; `--svg FILE` writes elsewhere.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SERVER_CLI } from './server-process.js';
+import { type BenchRow, benchSvg } from './svg-chart.js';
+
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const svgIndex = args.indexOf('--svg');
+const svgPath =
+  svgIndex >= 0 && args[svgIndex + 1] !== undefined
+    ? (args[svgIndex + 1] as string)
+    : fileURLToPath(new URL('../../../docs/bench-server.svg', import.meta.url));
+const runMjs = join(dirname(SERVER_CLI), '../bench/run.mjs');
+const duration = process.env.BENCH_DURATION ?? '3';
+const repeat = process.env.BENCH_REPEAT ?? '1';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mi-bench-server-'));
+const jsonPath = join(tmp, 'rows.json');
+try {
+  const run = spawnSync(process.execPath, [runMjs, '--matrix', '--json', jsonPath], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, BENCH_DURATION: duration, BENCH_REPEAT: repeat },
+  });
+  if (run.status !== 0) {
+    process.stderr.write(`bench:server: ${runMjs} --matrix failed (status ${run.status})\n`);
+    process.exit(1);
+  }
+  const rows = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchRow[];
+  const lines = [
+    '| transport | request | children | req/s | p50 µs | p99 µs | RSS MiB (all server processes) | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.transport} | ${r.what === 'transport echo' ? 'raw transport echo (baseline)' : `\`${r.what}\``} | ${r.children || '—'} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.rssKiB === null ? '?' : (r.rssKiB / 1024).toFixed(1)} | ${r.errors} |`,
+    );
+  }
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const subtitle = `${when} UTC, ${cpus().length} CPUs, loadgen.c K=16, ${duration} s per cell, median of ${repeat}; same run for every bar`;
+  process.stdout.write(`\nmi-datagram-server, ${subtitle}\n\n${lines.join('\n')}\n`);
+  writeFileSync(
+    svgPath,
+    benchSvg(
+      rows,
+      'mi-datagram-server: requests/s by transport, command and children_count',
+      subtitle,
+    ),
+  );
+  process.stdout.write(`\nchart: ${svgPath}\n`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,114 @@
+/** A grouped bar chart as a standalone SVG (no chart library): the bench:server figures. */
+
+export interface BenchRow {
+  readonly transport: 'unix' | 'udp';
+  /** `version`, `which`, or `transport echo` (the raw-transport baseline). */
+  readonly what: string;
+  /** children_count; the baseline has none (0). */
+  readonly children: number;
+  readonly K: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Sum of VmRSS of every server process at the end of the cell, KiB (null: unknown). */
+  readonly rssKiB: number | null;
+  readonly errors: number;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function niceStep(max: number): number {
+  const raw = max / 5;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+const COLORS: Record<string, string> = {
+  'children 1': '#4e79a7',
+  'children 2': '#f28e2b',
+  'transport echo': '#9c9c9c',
+};
+
+function seriesOf(r: BenchRow): string {
+  return r.what === 'transport echo' ? 'transport echo' : `children ${r.children}`;
+}
+
+export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: string): string {
+  const groups: { label: string; bars: BenchRow[] }[] = [];
+  for (const transport of ['unix', 'udp'] as const) {
+    for (const what of ['version', 'which', 'transport echo']) {
+      const bars = rows
+        .filter((r) => r.transport === transport && r.what === what)
+        .sort((a, b) => a.children - b.children);
+      if (bars.length > 0) groups.push({ label: `${transport.toUpperCase()} ${what}`, bars });
+    }
+  }
+  const barW = 46;
+  const gap = 8;
+  const groupGap = 34;
+  const left = 70;
+  const top = 70;
+  const plotH = 300;
+  const bottom = 110;
+  const plotW = groups.reduce(
+    (w, g) => w + g.bars.length * (barW + gap) - gap + groupGap,
+    groupGap,
+  );
+  const width = left + plotW + 20;
+  const height = top + plotH + bottom;
+  const max = Math.max(1, ...rows.map((r) => r.rps));
+  const step = niceStep(max);
+  const yMax = Math.ceil(max / step) * step;
+  const y = (v: number) => top + plotH - (v / yMax) * plotH;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<text x="${left}" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${left}" y="42" fill="#555">${esc(subtitle)}</text>`,
+  );
+  for (let v = 0; v <= yMax; v += step) {
+    out.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e3e3"/>`,
+      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${Math.round(v / 1000)}k</text>`,
+    );
+  }
+  out.push(
+    `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">requests/s (K=16 closed loop)</text>`,
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#888"/>`,
+  );
+  let x = left + groupGap;
+  for (const g of groups) {
+    const gx = x;
+    for (const r of g.bars) {
+      const h = top + plotH - y(r.rps);
+      out.push(
+        `<rect x="${x}" y="${y(r.rps)}" width="${barW}" height="${h}" fill="${COLORS[seriesOf(r)] ?? '#333'}"><title>${esc(`${g.label} ${seriesOf(r)}: ${r.rps} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs`)}</title></rect>`,
+        `<text x="${x + barW / 2}" y="${y(r.rps) - 4}" text-anchor="middle">${(r.rps / 1000).toFixed(1)}k</text>`,
+        `<text x="${x + barW / 2}" y="${top + plotH + 14}" text-anchor="middle" fill="#333">p99 ${r.p99}</text>`,
+        `<text x="${x + barW / 2}" y="${top + plotH + 27}" text-anchor="middle" fill="#333">${r.rssKiB === null ? '' : `${(r.rssKiB / 1024).toFixed(0)} MiB`}</text>`,
+      );
+      x += barW + gap;
+    }
+    const gw = x - gap - gx;
+    out.push(
+      `<text x="${gx + gw / 2}" y="${top + plotH + 46}" text-anchor="middle" font-weight="bold">${esc(g.label)}</text>`,
+    );
+    x += groupGap - gap;
+  }
+  const ly = top + plotH + 76;
+  let lx = left;
+  for (const [name, color] of Object.entries(COLORS)) {
+    out.push(
+      `<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${color}"/>`,
+      `<text x="${lx + 17}" y="${ly}">${esc(name === 'transport echo' ? 'raw transport echo (no pipeline), baseline' : `server, children_count ${name.slice(-1)}`)}</text>`,
+    );
+    lx += name === 'transport echo' ? 280 : 180;
+  }
+  out.push(
+    `<text x="${left}" y="${ly + 22}" fill="#555">under each bar: p99 latency (µs) and RSS of all server processes after the cell</text>`,
+    '</svg>',
+  );
+  return `${out.join('\n')}\n`;
+}
