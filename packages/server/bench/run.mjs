@@ -9,6 +9,9 @@
 //
 // Usage: pnpm --filter @mi-datagram/server bench   (BENCH_DURATION=seconds, default 5;
 //        BENCH_PROFILE=1 writes a --cpu-prof profile of the server per transport)
+//        pnpm --filter @mi-datagram/server bench:pool   (`--pool`: children_count 1
+//        vs 2 with `version`, `which` and the CPU-heavy `burn` of bench/commands.mjs,
+//        K = 16, over UNIX and UDP, next to the original's scaling)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +25,8 @@ const cli = join(here, '../dist/cli.js');
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 const profile = process.env.BENCH_PROFILE === '1';
+const poolMode = process.argv.includes('--pool');
+const benchCommands = join(here, 'commands.mjs');
 
 if (!existsSync(cli)) throw new Error('build first: pnpm --filter @mi-datagram/server build');
 const dir = await mkdtemp(join(tmpdir(), 'mi-bench-'));
@@ -44,6 +49,14 @@ const ORIGINAL = {
   'unix echo_server.c 16': 160590,
   'udp echo_server.c 1': 29712,
   'udp echo_server.c 16': 103119,
+};
+
+/** The original with children_count 2, K = 16 (../shared/bench/README.md). */
+const ORIGINAL_2 = {
+  'unix version 16': 80771,
+  'unix which 16': 45820,
+  'udp version 16': 89295,
+  'udp which 16': 60917,
 };
 
 function start(cmd, args, readyPattern) {
@@ -121,8 +134,64 @@ function record(transport, what, k, r) {
   });
 }
 
-try {
+/** `--pool`: the same server with children_count 1 (in-process) and 2 (worker pool). */
+async function benchPool() {
+  const poolRows = [];
   for (const transport of ['unix', 'udp']) {
+    const byChildren = {};
+    for (const children of [1, 2]) {
+      const server = await start(
+        process.execPath,
+        [
+          cli,
+          '--socket-name',
+          transport === 'unix' ? join(dir, `pool${children}.sock`) : 'udp:127.0.0.1:0',
+          '--children-count',
+          String(children),
+          '--commands',
+          benchCommands,
+          '--log-level',
+          '1',
+        ],
+        /listening on (\S+)/,
+      );
+      for (const [what, request] of [
+        ['version', ':version:\\n'],
+        ['which', ':which:\\n'],
+        ['burn 200µs', ':burn:\\n'],
+      ]) {
+        byChildren[`${what} ${children}`] = measure(server.address, 16, request);
+      }
+      await stop(server.child);
+    }
+    for (const what of ['version', 'which', 'burn 200µs']) {
+      const one = byChildren[`${what} 1`];
+      const two = byChildren[`${what} 2`];
+      const o1 = ORIGINAL[`${transport} ${what} 16`];
+      const o2 = ORIGINAL_2[`${transport} ${what} 16`];
+      poolRows.push({
+        transport,
+        what,
+        K: 16,
+        'children 1 req/s': one.rps,
+        'children 2 req/s': two.rps,
+        'scaling 2/1': (two.rps / one.rps).toFixed(2),
+        'p99 µs (1 / 2)': `${one.p99} / ${two.p99}`,
+        'original 1 / 2': o1 && o2 ? `${o1} / ${o2}` : '',
+        'original scaling': o1 && o2 ? (o2 / o1).toFixed(2) : '',
+        errors: one.errors + one.timeouts + two.errors + two.timeouts,
+      });
+    }
+  }
+  console.log(
+    `mi-datagram-server children_count 1 (in-process) vs 2 (worker pool): loadgen.c closed loop, K=16, ${duration} s per cell (+1 s warm-up), median of ${repeat}`,
+  );
+  console.table(poolRows);
+}
+
+try {
+  if (poolMode) await benchPool();
+  for (const transport of poolMode ? [] : ['unix', 'udp']) {
     const addr = (name) => (transport === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0');
     // 1. the server (children_count 1), core commands
     const serverArgs = [
@@ -168,10 +237,12 @@ try {
       );
     await stop(c);
   }
-  console.log(
-    `mi-datagram-server benchmark: loadgen.c closed loop, ${duration} s per cell (+1 s warm-up), median of ${repeat}, children_count 1`,
-  );
-  console.table(rows);
+  if (!poolMode) {
+    console.log(
+      `mi-datagram-server benchmark: loadgen.c closed loop, ${duration} s per cell (+1 s warm-up), median of ${repeat}, children_count 1`,
+    );
+    console.table(rows);
+  }
   if (profile) console.log(`CPU profiles: ${dir}/prof-*/ (kept; delete when done)`);
 } finally {
   if (!profile) await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,20 @@
+// Commands of the pool benchmark (`bench/run.mjs --pool`): `burn` spins the
+// CPU for BURN_US microseconds (default 200) per request, a stand-in for a
+// command that does real work; the pool should scale it with the cores.
+const BURN_NS = BigInt(Number(process.env.BURN_US ?? 200) * 1000);
+
+export const moduleName = 'bench';
+
+export default [
+  {
+    name: 'burn',
+    help: 'busy-loops about 200 µs, then answers 200 OK',
+    noInput: true,
+    handler() {
+      const end = process.hrtime.bigint() + BURN_NS;
+      let spins = 0;
+      while (process.hrtime.bigint() < end) spins++;
+      return { nodes: [{ name: 'spins', value: String(spins) }] };
+    },
+  },
+];
