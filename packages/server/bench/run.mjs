@@ -12,8 +12,11 @@
 //        pnpm --filter @mi-datagram/server bench:pool   (`--pool`: children_count 1
 //        vs 2 with `version`, `which` and the CPU-heavy `burn` of bench/commands.mjs,
 //        K = 16, over UNIX and UDP, next to the original's scaling)
+//        node bench/run.mjs --matrix [--json FILE]   (UNIX/UDP × children_count 1/2 ×
+//        version/which, K = BENCH_K or 16, RSS of every server process after each cell,
+//        next to the raw transport echo; `pnpm bench:server` at the root draws it)
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +29,9 @@ const duration = Number(process.env.BENCH_DURATION ?? 5);
 const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 const profile = process.env.BENCH_PROFILE === '1';
 const poolMode = process.argv.includes('--pool');
+const matrixMode = process.argv.includes('--matrix');
+const jsonIndex = process.argv.indexOf('--json');
+const jsonOut = jsonIndex < 0 ? null : process.argv[jsonIndex + 1];
 const benchCommands = join(here, 'commands.mjs');
 
 if (!existsSync(cli)) throw new Error('build first: pnpm --filter @mi-datagram/server build');
@@ -189,9 +195,82 @@ async function benchPool() {
   console.table(poolRows);
 }
 
+/** VmRSS (KiB) of `pid` and of its children (the workers), summed; null if unreadable. */
+function treeRssKiB(pid) {
+  const rss = (p) =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+  try {
+    let total = rss(pid);
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/)) {
+        if (c !== '') total += rss(c);
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+/** `--matrix`: UNIX/UDP × children_count 1/2 × version/which, and the raw transport echo. */
+async function benchMatrix() {
+  const k = Number(process.env.BENCH_K ?? 16);
+  const out = [];
+  for (const transport of ['unix', 'udp']) {
+    const addr = (name) => (transport === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0');
+    for (const children of [1, 2]) {
+      const server = await start(
+        process.execPath,
+        [
+          cli,
+          '--socket-name',
+          addr(`m${children}`),
+          '--children-count',
+          String(children),
+          '--log-level',
+          '1',
+        ],
+        /listening on (\S+)/,
+      );
+      for (const [what, request] of [
+        ['version', ':version:\\n'],
+        ['which', ':which:\\n'],
+      ]) {
+        const r = measure(server.address, k, request);
+        const rssKiB = treeRssKiB(server.child.pid);
+        out.push({ transport, what, children, K: k, ...r, rssKiB, errors: r.errors + r.timeouts });
+      }
+      await stop(server.child);
+    }
+    const echo = await start(
+      process.execPath,
+      [join(here, 'transport-echo.mjs'), addr('echo')],
+      /listening on (\S+)/,
+    );
+    const r = measure(echo.address, k, ':version:\\n', ':version:');
+    const rssKiB = treeRssKiB(echo.child.pid);
+    out.push({
+      transport,
+      what: 'transport echo',
+      children: 0,
+      K: k,
+      ...r,
+      rssKiB,
+      errors: r.errors + r.timeouts,
+    });
+    await stop(echo.child);
+  }
+  console.log(
+    `mi-datagram-server matrix: loadgen.c closed loop, K=${k}, ${duration} s per cell (+1 s warm-up), median of ${repeat}`,
+  );
+  console.table(out.map(({ timeouts, ...row }) => row));
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(out, null, 2)}\n`);
+}
+
 try {
   if (poolMode) await benchPool();
-  for (const transport of poolMode ? [] : ['unix', 'udp']) {
+  if (matrixMode) await benchMatrix();
+  for (const transport of poolMode || matrixMode ? [] : ['unix', 'udp']) {
     const addr = (name) => (transport === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0');
     // 1. the server (children_count 1), core commands
     const serverArgs = [
@@ -237,7 +316,7 @@ try {
       );
     await stop(c);
   }
-  if (!poolMode) {
+  if (!poolMode && !matrixMode) {
     console.log(
       `mi-datagram-server benchmark: loadgen.c closed loop, ${duration} s per cell (+1 s warm-up), median of ${repeat}, children_count 1`,
     );

@@ -7,10 +7,11 @@
  * (packages/server/bench/run.mjs `--matrix`: loadgen.c compiled at run time,
  * closed loop, K = 16); this script only runs it, prints the table and draws
  * the chart. BENCH_DURATION (s per cell, default 3) and BENCH_REPEAT (median
- * of N, default 1) are passed through; `--svg FILE` writes elsewhere.
+ * of N, default 1) are passed through; `--svg FILE` writes elsewhere (the rows
+ * go next to it as .json); `--from FILE.json` redraws saved rows without measuring.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ const svgPath =
   svgIndex >= 0 && args[svgIndex + 1] !== undefined
     ? (args[svgIndex + 1] as string)
     : fileURLToPath(new URL('../../../docs/bench-server.svg', import.meta.url));
+const fromIndex = args.indexOf('--from');
+const from = fromIndex >= 0 ? (args[fromIndex + 1] ?? null) : null;
 const runMjs = join(dirname(SERVER_CLI), '../bench/run.mjs');
 const duration = process.env.BENCH_DURATION ?? '3';
 const repeat = process.env.BENCH_REPEAT ?? '1';
@@ -30,15 +33,17 @@ const repeat = process.env.BENCH_REPEAT ?? '1';
 const tmp = mkdtempSync(join(tmpdir(), 'mi-bench-server-'));
 const jsonPath = join(tmp, 'rows.json');
 try {
-  const run = spawnSync(process.execPath, [runMjs, '--matrix', '--json', jsonPath], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, BENCH_DURATION: duration, BENCH_REPEAT: repeat },
-  });
-  if (run.status !== 0) {
-    process.stderr.write(`bench:server: ${runMjs} --matrix failed (status ${run.status})\n`);
-    process.exit(1);
+  if (from === null) {
+    const run = spawnSync(process.execPath, [runMjs, '--matrix', '--json', jsonPath], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, BENCH_DURATION: duration, BENCH_REPEAT: repeat },
+    });
+    if (run.status !== 0) {
+      process.stderr.write(`bench:server: ${runMjs} --matrix failed (status ${run.status})\n`);
+      process.exit(1);
+    }
   }
-  const rows = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchRow[];
+  const rows = JSON.parse(readFileSync(from ?? jsonPath, 'utf8')) as BenchRow[];
   const lines = [
     '| transport | request | children | req/s | p50 µs | p99 µs | RSS MiB (all server processes) | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -51,6 +56,10 @@ try {
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const subtitle = `${when} UTC, ${cpus().length} CPUs, loadgen.c K=16, ${duration} s per cell, median of ${repeat}; same run for every bar`;
   process.stdout.write(`\nmi-datagram-server, ${subtitle}\n\n${lines.join('\n')}\n`);
+  mkdirSync(dirname(svgPath), { recursive: true });
+  if (from === null) {
+    writeFileSync(svgPath.replace(/\.svg$/, '.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  }
   writeFileSync(
     svgPath,
     benchSvg(

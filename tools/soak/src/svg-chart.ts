@@ -35,27 +35,29 @@ function seriesOf(r: BenchRow): string {
 }
 
 export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: string): string {
-  const groups: { label: string; bars: BenchRow[] }[] = [];
+  const groups: { label: string; sub: string; bars: BenchRow[] }[] = [];
   for (const transport of ['unix', 'udp'] as const) {
     for (const what of ['version', 'which', 'transport echo']) {
       const bars = rows
         .filter((r) => r.transport === transport && r.what === what)
         .sort((a, b) => a.children - b.children);
-      if (bars.length > 0) groups.push({ label: `${transport.toUpperCase()} ${what}`, bars });
+      if (bars.length > 0) {
+        groups.push({ label: `${transport.toUpperCase()}`, sub: what, bars });
+      }
     }
   }
-  const barW = 46;
+  const barW = 60;
   const gap = 8;
-  const groupGap = 34;
+  const groupGap = 40;
   const left = 70;
   const top = 70;
   const plotH = 300;
-  const bottom = 110;
+  const bottom = 125;
   const plotW = groups.reduce(
     (w, g) => w + g.bars.length * (barW + gap) - gap + groupGap,
     groupGap,
   );
-  const width = left + plotW + 20;
+  const width = left + plotW + 40;
   const height = top + plotH + bottom;
   const max = Math.max(1, ...rows.map((r) => r.rps));
   const step = niceStep(max);
@@ -84,9 +86,9 @@ export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: str
     for (const r of g.bars) {
       const h = top + plotH - y(r.rps);
       out.push(
-        `<rect x="${x}" y="${y(r.rps)}" width="${barW}" height="${h}" fill="${COLORS[seriesOf(r)] ?? '#333'}"><title>${esc(`${g.label} ${seriesOf(r)}: ${r.rps} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs`)}</title></rect>`,
+        `<rect x="${x}" y="${y(r.rps)}" width="${barW}" height="${h}" fill="${COLORS[seriesOf(r)] ?? '#333'}"><title>${esc(`${g.label} ${g.sub} ${seriesOf(r)}: ${r.rps} req/s, p50 ${r.p50} µs, p99 ${r.p99} µs`)}</title></rect>`,
         `<text x="${x + barW / 2}" y="${y(r.rps) - 4}" text-anchor="middle">${(r.rps / 1000).toFixed(1)}k</text>`,
-        `<text x="${x + barW / 2}" y="${top + plotH + 14}" text-anchor="middle" fill="#333">p99 ${r.p99}</text>`,
+        `<text x="${x + barW / 2}" y="${top + plotH + 14}" text-anchor="middle" fill="#333">p99 ${Math.round(r.p99)}</text>`,
         `<text x="${x + barW / 2}" y="${top + plotH + 27}" text-anchor="middle" fill="#333">${r.rssKiB === null ? '' : `${(r.rssKiB / 1024).toFixed(0)} MiB`}</text>`,
       );
       x += barW + gap;
@@ -94,10 +96,11 @@ export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: str
     const gw = x - gap - gx;
     out.push(
       `<text x="${gx + gw / 2}" y="${top + plotH + 46}" text-anchor="middle" font-weight="bold">${esc(g.label)}</text>`,
+      `<text x="${gx + gw / 2}" y="${top + plotH + 60}" text-anchor="middle" font-weight="bold">${esc(g.sub)}</text>`,
     );
     x += groupGap - gap;
   }
-  const ly = top + plotH + 76;
+  const ly = top + plotH + 90;
   let lx = left;
   for (const [name, color] of Object.entries(COLORS)) {
     out.push(
