@@ -153,8 +153,13 @@ export class ListenerAccess {
    * Rate limit, then level: the refusal for this request, or null. Counts
    * the refusals. `request` may be null for commands with a fixed level.
    */
-  check(command: RegisteredCommand, request: MiRequest | null, peer: unknown): RefusalKind | null {
-    if (this.limiter !== null && !this.limiter.take(sourceOf(peer))) {
+  check(
+    command: RegisteredCommand,
+    request: MiRequest | null,
+    peer: unknown,
+    now?: number,
+  ): RefusalKind | null {
+    if (this.limiter !== null && !this.limiter.take(sourceOf(peer), now)) {
       this.rateLimited++;
       return 'RATE_LIMITED';
     }

@@ -60,9 +60,13 @@ export class RateLimiter {
     return this.#buckets.size;
   }
 
-  /** Takes a token for `source`: true when the request may run. */
-  take(source: string): boolean {
-    const now = this.#now();
+  /**
+   * Takes a token for `source`: true when the request may run. `at`: the
+   * current time if the caller already read the limiter's clock
+   * (`performance.now()` unless another was given), to save reading it again.
+   */
+  take(source: string, at?: number): boolean {
+    const now = at ?? this.#now();
     let bucket = this.#buckets.get(source);
     if (bucket === undefined) {
       if (this.#buckets.size >= this.maxSources) this.#sweep(now);

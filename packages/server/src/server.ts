@@ -242,17 +242,19 @@ export class MiServer {
    * code and text) or `null` to run the command. Counts refusals; allocates
    * nothing. Call it once per request, after the arguments are parsed (a
    * command's level may depend on them) and before the handler. `request`
-   * may be null only for commands whose level is fixed.
+   * may be null only for commands whose level is fixed. `now`: a
+   * `performance.now()` the caller already read (the rate limit's clock).
    */
   admit(
     transport: DatagramTransport<unknown>,
     command: RegisteredCommand,
     request: MiRequest | null,
     peer: unknown,
+    now?: number,
   ): TransportErrorKind | null {
     const access = this.#access.get(transport);
     if (access?.checksRequests) {
-      const refusal = access.check(command, request, peer);
+      const refusal = access.check(command, request, peer, now);
       if (refusal !== null) {
         if (refusal === 'RATE_LIMITED') this.#rateLimited++;
         else this.#refused++;
@@ -379,12 +381,13 @@ export class MiServer {
       const cached = this.#constantReplies.get(entry);
       if (cached !== undefined && cached.gen === this.registry.generation) {
         // Fixed level (core `version`, `which`): checked without a request.
-        const refusal = this.admit(transport, entry, null, peer);
+        // One clock read serves the rate limit and the latency.
+        const started = performance.now();
+        const refusal = this.admit(transport, entry, null, peer, started);
         if (refusal !== null) {
           this.#refuse(transport, peer, entry, refusal);
           return;
         }
-        const started = performance.now();
         this.#send(transport, peer, cached.bytes);
         this.#metrics.recordCall(entry.name, started);
         if (this.logger.level >= LOG_LEVEL.DBG) this.#debugRequest(entry, peer, cached.bytes);
@@ -408,13 +411,14 @@ export class MiServer {
       }
     }
     const request: MiRequest = { command: head.command, args, rawArgs: args, datagram };
-    // Access (src/access.ts): rate limit, level, guard. A refused request never runs.
-    const refusal = this.admit(transport, entry, request, peer);
+    // Access (src/access.ts): rate limit, level, guard. A refused request
+    // never runs. One clock read serves the rate limit and the latency.
+    const started = performance.now();
+    const refusal = this.admit(transport, entry, request, peer, started);
     if (refusal !== null) {
       this.#refuse(transport, peer, entry, refusal);
       return;
     }
-    const started = performance.now();
     let result: unknown;
     try {
       result = entry.handler(request);
