@@ -34,6 +34,10 @@ export function formatReport(
         ['requests unanswered within the timeout', r.unanswered.total],
         ['… in flight on a SIGKILLed worker (timing window)', r.unanswered.lostOnKilledWorker],
         ["… never left the client (client's own send timeout)", r.unanswered.clientSendDrop],
+        [
+          `… the soak process itself stalled > 1 s meanwhile (${r.clientStalls.length} stalls, max event-loop lag ${r.clientMaxLagMs} ms)`,
+          r.unanswered.clientStalled,
+        ],
         ['… never answered, unexplained (failure)', r.unanswered.neverAnswered],
         ['client sends refused outright', r.clientSendDrops],
         ['sends by clients that never read', r.nonReaderSent],
@@ -104,7 +108,7 @@ export function formatReport(
     out.push('\n### Unanswered examples\n\n');
     for (const u of r.unanswered.examples) {
       out.push(
-        `- ${u.transport} ${u.category} at ${Math.round(u.sentAt)} ms${u.clientDrop ? ' (client send dropped)' : ''}: ${u.datagram}\n`,
+        `- ${u.transport} ${u.category} at ${Math.round(u.sentAt)} ms${u.clientDrop ? ' (client send dropped)' : u.clientStall ? ' (soak process stalled)' : ''}: ${u.datagram}\n`,
       );
     }
   }
