@@ -37,6 +37,13 @@ export interface SoakOptions {
   readonly nonReaders: boolean;
   /** Remove the socket file at the end and check the server's reaction. */
   readonly socketRemoval: boolean;
+  /**
+   * Keep sending (past `datagrams`) until this many workers were SIGKILLed and
+   * this many SIGSTOPs done, plus 500 ms of traffic after the last one, so a
+   * short run cannot finish before its faults (the CI soak).
+   */
+  readonly minKills: number;
+  readonly minStops: number;
   /** Hard bound of the whole run. */
   readonly maxDurationMs: number;
   readonly log: (line: string) => void;
@@ -55,6 +62,8 @@ export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
   stopMs: 800,
   nonReaders: true,
   socketRemoval: true,
+  minKills: 0,
+  minStops: 0,
   maxDurationMs: 10 * 60_000,
   log: () => {},
 };
@@ -239,6 +248,13 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       if (lag > 1000) stalls.push({ endMs: t, ms: Math.round(lag) });
     }, 50);
     const deadline = o.maxDurationMs;
+    const faultsDone = () => {
+      const needKills = o.children > 1 ? o.minKills : 0;
+      if (kills.length < needKills || stops.length < o.minStops) return false;
+      const last = Math.max(0, ...kills.map((k) => k.atMs), ...stops.map((st) => st.atMs + st.ms));
+      return now() - last > 500;
+    };
+    const more = () => (sent < o.datagrams || !faultsDone()) && now() < deadline;
     let finished = false;
 
     const mark = (name: string) => {
@@ -296,9 +312,9 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       };
       let channel: Channel = await openChannel(transport, address, clientDir, onReply);
       let previous: SoakItem | null = null;
-      while (sent < o.datagrams && now() < deadline) {
+      while (more()) {
         for (const item of gen.next(transport)) {
-          if (sent >= o.datagrams) break;
+          if (!more()) break;
           sent++;
           sentByTransport[transport]++;
           const cat = byCategory[item.category] ?? { sent: 0, checked: 0, mismatched: 0 };

@@ -67,6 +67,8 @@ describe('short soak (2 workers, UNIX + UDP)', () => {
       killEveryMs: 1000,
       stopEveryMs: 1200,
       stopMs: 300,
+      minKills: 1,
+      minStops: 1,
       maxDurationMs: 25_000,
       log: (l) => lines.push(l),
     });
@@ -81,7 +83,7 @@ describe('short soak (2 workers, UNIX + UDP)', () => {
       1,
     );
     expect(report.failures, summary).toEqual([]);
-    expect(report.sent).toBe(4000);
+    expect(report.sent).toBeGreaterThanOrEqual(4000);
     expect(report.mismatched, summary).toBe(0);
     expect(report.matched).toBeGreaterThan(3000);
     expect(report.unanswered.neverAnswered, summary).toBe(0);
