@@ -67,6 +67,7 @@ export function formatReport(
     `- SIGKILL of a worker: ${r.kills.length}${o.children > 1 ? '' : ' (children_count 1: the server runs in-process, nothing to kill)'}; worker processes seen: ${r.workerPidsSeen}, restarts: ${r.restarts}\n` +
       `- SIGSTOP for ${o.stopMs} ms then SIGCONT: ${r.stops.length} (${o.children > 1 ? 'a worker' : 'the server process itself'})\n` +
       `- final probe after the soak: UNIX ${r.finalProbe.unix}, UDP ${r.finalProbe.udp}\n` +
+      `- clients that never read: ${r.nonReaderSent} requests; ${r.miStats}\n` +
       `- socket file removed under the running server: ${r.socketRemoval}\n` +
       `- SIGTERM: exit code ${r.stop.code}${r.stop.signal ? ` signal ${r.stop.signal}` : ''} after ${r.stop.ms} ms${r.stop.forced ? ' (had to SIGKILL)' : ''}; socket file after stop: ${r.socketFileAfterStop ? 'LEFT' : 'removed'}; processes left: ${r.leftoverProcesses.length === 0 ? 'none' : r.leftoverProcesses.join(' ')}\n`,
   );

@@ -148,6 +148,8 @@ export interface SoakReport {
   readonly clientMaxLagMs: number;
   readonly rssGrowthPer100k: readonly { pid: number; role: string; phase: string; kib: number }[];
   readonly finalProbe: Readonly<Record<Transport, string>>;
+  /** Requests and dropped replies as `mi_stats` reports them (one process with workers). */
+  readonly miStats: string;
   readonly socketRemoval: string;
   readonly stop: { code: number | null; signal: string | null; ms: number; forced: boolean };
   readonly socketFileAfterStop: boolean;
@@ -250,6 +252,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     const deadline = o.maxDurationMs;
     const faultsDone = () => {
       const needKills = o.children > 1 ? o.minKills : 0;
+      if (needKills === 0 && o.minStops === 0) return true;
       if (kills.length < needKills || stops.length < o.minStops) return false;
       const last = Math.max(0, ...kills.map((k) => k.atMs), ...stops.map((st) => st.atMs + st.ms));
       return now() - last > 500;
@@ -514,6 +517,16 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       if (!ok) failures.push(`final ${t} probe: ${finalProbe[t]}`);
     }
 
+    // ---- evidence that replies to the clients that never read were dropped (socket_timeout)
+    const statsReply = await probe('unix', address, clientDir, te.encode(':mi_stats:\n'));
+    const statsText = statsReply === null ? '' : Buffer.from(statsReply).toString('utf8');
+    const stat = (name: string) =>
+      new RegExp(`^${name}:: (\\d+)$`, 'm').exec(statsText)?.[1] ?? '?';
+    const miStats =
+      statsReply === null
+        ? 'no reply to mi_stats'
+        : `mi_stats of the process that answered: Requests ${stat('Requests')}, Dropped replies ${stat('Dropped replies')}`;
+
     // ---- the socket file removed from under the running server
     let socketRemoval = 'not checked';
     if (o.socketRemoval) socketRemoval = await checkSocketRemoval(srv, address, clientDir, ctx);
@@ -594,6 +607,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       clientMaxLagMs: Math.round(maxLagMs),
       rssGrowthPer100k,
       finalProbe,
+      miStats,
       socketRemoval,
       stop: stopResult,
       socketFileAfterStop,
