@@ -17,8 +17,8 @@ import {
 } from '@mi-datagram/worker-pool';
 import { buildRegistry } from './compose.js';
 import {
+  CONFIG_KEYS,
   type MiDatagramParams,
-  PARAM_NAMES,
   type ResolvedConfig,
   resolveConfig,
   type SocketSpec,
@@ -82,7 +82,7 @@ export async function startPooledServer(
   options: MiDatagramParams & PooledServerOptions = {},
 ): Promise<RunningPooledServer> {
   const params: Record<string, unknown> = {};
-  for (const key of PARAM_NAMES) {
+  for (const key of CONFIG_KEYS) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) params[key] = value;
   }
