@@ -9,7 +9,7 @@ import { ConfigError } from './errors.js';
 import { loadCommandModule } from './load-commands.js';
 import type { ProcessTable } from './process-table.js';
 import { CommandRegistry } from './registry.js';
-import type { MiStatsSource } from './stats.js';
+import type { MiStatsProvider } from './stats.js';
 
 export interface RegistryOptions {
   /** Register the core commands. Default true. */
@@ -27,7 +27,7 @@ export interface RegistryOptions {
   /** In-memory definitions (`help` shows them as exported by `app`). */
   readonly commands?: readonly unknown[];
   /** The server's statistics, for `mi_stats` (registered with the core commands when given). */
-  readonly stats?: () => MiStatsSource;
+  readonly stats?: MiStatsProvider;
 }
 
 /** Throws {@link ConfigError} `INVALID_COMMANDS` for a bad module, definition or duplicate name. */

@@ -10,7 +10,7 @@ import type { CommandLevel, MiCommandDefinition, MiCommandResult, MiRequest } fr
 import { formatCtime } from './ctime.js';
 import type { ProcessTable } from './process-table.js';
 import type { CommandRegistry } from './registry.js';
-import { createStatsCommand, type MiStatsSource } from './stats.js';
+import { createStatsCommand, type MiStatsProvider } from './stats.js';
 import { platformTag, serverVersion } from './version.js';
 
 /** The module name `help` shows for core commands. */
@@ -38,7 +38,7 @@ export interface CoreCommandContext {
    * The server's statistics (`() => server.stats()`; may be called only
    * once the server exists). Given: `mi_stats` is registered too.
    */
-  readonly stats?: () => MiStatsSource;
+  readonly stats?: MiStatsProvider;
 }
 
 const BAD_PARAMETER: MiCommandResult = Object.freeze({ code: 400, reason: 'Bad parameter' });

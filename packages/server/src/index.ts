@@ -80,6 +80,7 @@ export {
   startPooledServer,
   startPooledServerFromConfig,
 } from './pool-start.js';
+export { POOL_STATS_TIMEOUT_MS } from './pool-stats.js';
 export { LocalProcessTable, type ProcessInfo, type ProcessTable } from './process-table.js';
 export {
   RATE_LIMIT_MAX_SOURCES,
@@ -112,7 +113,10 @@ export {
   type CommandStats,
   createStatsCommand,
   LatencyHistogram,
+  type MiStatsProvider,
+  type MiStatsSnapshot,
   type MiStatsSource,
+  mergeStatsSnapshots,
   miStatsJson,
   miStatsNodes,
   type ReplyClasses,

@@ -51,6 +51,13 @@ export interface JsonRpcContext {
   readonly describePeer: () => string;
   /** Called once per handler run when it has settled (statistics), with its `performance.now()` start. */
   readonly onCall?: (command: string, startedMs: number) => void;
+  /**
+   * Called once per response put in the reply datagram (statistics): `null`
+   * for a `result`, else the error's code. Not called for notifications.
+   * A response the encoder replaces because it exceeds the datagram limit
+   * is reported as it was before the replacement.
+   */
+  readonly onResponse?: (errorCode: number | null) => void;
 }
 
 /** The answer to one request object: a response, or `undefined` for a notification. */
@@ -343,13 +350,35 @@ function runItem(
 }
 
 function encode(answer: Answer | readonly JsonRpcResponse[], ctx: JsonRpcContext): JsonRpcReply {
+  let bytes: JsonRpcReply;
   try {
-    return encodeJsonRpcResponse(answer);
+    bytes = encodeJsonRpcResponse(answer);
   } catch (error) {
     // Only a result whose reading throws (a getter, a proxy) gets here.
     ctx.logger.error('cannot encode a JSON-RPC response', { error });
-    return encodeJsonRpcResponse(internalError(null));
+    const failed = internalError(null);
+    countResponses(ctx, failed);
+    return encodeJsonRpcResponse(failed);
   }
+  countResponses(ctx, answer);
+  return bytes;
+}
+
+/** Reports each response of a reply to {@link JsonRpcContext.onResponse}. */
+function countResponses(ctx: JsonRpcContext, answer: Answer | readonly JsonRpcResponse[]): void {
+  const onResponse = ctx.onResponse;
+  if (onResponse === undefined || answer === undefined) return;
+  if (isResponseList(answer)) {
+    for (const response of answer) onResponse('error' in response ? response.error.code : null);
+  } else {
+    onResponse('error' in answer ? answer.error.code : null);
+  }
+}
+
+function isResponseList(
+  answer: JsonRpcResponse | readonly JsonRpcResponse[],
+): answer is readonly JsonRpcResponse[] {
+  return Array.isArray(answer);
 }
 
 function encodeBatch(answers: readonly Answer[], ctx: JsonRpcContext): JsonRpcReply {
@@ -411,5 +440,7 @@ function unexpected(ctx: JsonRpcContext, error: unknown): JsonRpcReply {
     peer: ctx.describePeer(),
     error,
   });
-  return encodeJsonRpcResponse(internalError(null));
+  const response = internalError(null);
+  countResponses(ctx, response);
+  return encodeJsonRpcResponse(response);
 }

@@ -10,6 +10,7 @@ import { attachListener } from './listeners.js';
 import { createLogger } from './logger.js';
 import { isPoolWorkerData } from './pool-data.js';
 import { WorkerProcessTable } from './pool-processes.js';
+import { gatherPoolStats, isStatsRequest } from './pool-stats.js';
 import { MiServer } from './server.js';
 
 export async function startWorker(context: WorkerContext): Promise<void> {
@@ -31,7 +32,15 @@ export async function startWorker(context: WorkerContext): Promise<void> {
   });
 
   const processes = new WorkerProcessTable(context, logger, config.log_level);
-  context.onRequest((payload) => processes.answer(payload));
+  // `mi_stats` and the stats requests of other workers read the server built below.
+  let server: MiServer | null = null;
+  const ownSnapshot = () => {
+    if (server === null) throw new Error('mi_stats: the server is not built yet');
+    return server.statsSnapshot();
+  };
+  context.onRequest((payload) =>
+    isStatsRequest(payload) ? ownSnapshot() : processes.answer(payload),
+  );
   context.setLogLevel(logger.level);
   const registry = await buildRegistry({
     processes,
@@ -40,13 +49,16 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     kill: () => context.requestShutdown('kill command'),
     argv: data.argv,
     commandModules: data.commandModules,
+    // The whole server's counters: this worker's and every other worker's (src/pool-stats.ts).
+    stats: () => gatherPoolStats(context, ownSnapshot, config.children_count, logger),
   });
-  const server = new MiServer({ registry, logger, replyIndent: config.reply_indent });
+  const built = new MiServer({ registry, logger, replyIndent: config.reply_indent });
+  server = built;
   // A graceful stop: the pool stops delivering datagrams, then this waits for
   // the pipeline's in-flight handlers and queued replies.
-  context.onStop(() => server.close({ timeoutMs: data.shutdownGraceMs }));
+  context.onStop(() => built.close({ timeoutMs: data.shutdownGraceMs }));
   for (const [index, spec] of config.sockets.entries()) {
-    await attachListener(server, spec, config, logger, (_spec, onMessage, common) =>
+    await attachListener(built, spec, config, logger, (_spec, onMessage, common) =>
       context.adopt(onMessage, {
         socket: index,
         socketTimeout: common.socketTimeout,

@@ -36,7 +36,13 @@ import { isMiError } from './errors.js';
 import { jsonToLegacyNodes, serveJsonRpc } from './jsonrpc.js';
 import { createLogger, LOG_LEVEL, type Logger } from './logger.js';
 import type { CommandRegistry, RegisteredCommand } from './registry.js';
-import { type CommandStats, PipelineMetrics, type ReplyClasses } from './stats.js';
+import {
+  type CommandStats,
+  type MiStatsSnapshot,
+  PipelineMetrics,
+  type ReplyClasses,
+  statsSnapshot,
+} from './stats.js';
 
 /**
  * Hook run after the arguments are parsed and before the handler: return a
@@ -94,7 +100,7 @@ export interface MiServerStats {
   readonly errors: Readonly<Record<TransportErrorKind, number>>;
   /** Handlers that have not settled yet. */
   readonly inFlight: number;
-  /** Replies produced (sent or not), by status class. */
+  /** Replies produced (sent or not), by status class (JSON-RPC: each response by its outcome). */
   readonly replies: ReplyClasses;
   /** Replies the transports gave up: socket_timeout, pending limit, unreachable peer (their `stats().dropped`). */
   readonly transportDropped: number;
@@ -231,6 +237,14 @@ export class MiServer {
       listeners: this.#transports.map((t) => t.access.stats()),
       commands: this.#metrics.commands(),
     };
+  }
+
+  /**
+   * {@link stats} as a raw, mergeable JSON snapshot (histograms rather than
+   * percentiles): what a worker of a pool sends for `mi_stats`.
+   */
+  statsSnapshot(): MiStatsSnapshot {
+    return statsSnapshot(this.stats(), this.#metrics.histograms());
   }
 
   /**
@@ -579,6 +593,8 @@ export class MiServer {
         guard: (entry, request) => this.admit(transport, entry, request, peer),
         describePeer: () => describePeer(peer),
         onCall: (command, startedMs) => this.#metrics.recordCall(command, startedMs),
+        // Replies are counted by outcome here, not by their first byte (#deliver).
+        onResponse: (errorCode) => this.#metrics.countJsonRpc(errorCode),
       },
       data,
       info.truncated,
@@ -606,7 +622,7 @@ export class MiServer {
       this.#noReply++;
       return;
     }
-    this.#send(transport, peer, bytes);
+    this.#deliver(transport, peer, bytes);
   }
 
   #handlerFailed<Peer>(
@@ -663,8 +679,14 @@ export class MiServer {
     this.#send(transport, peer, ERROR_BYTES[kind]);
   }
 
+  /** A legacy reply: counted by its status (first byte), then delivered. */
   #send<Peer>(transport: DatagramTransport<Peer>, peer: Peer, bytes: Uint8Array): void {
     this.#metrics.countReply(bytes);
+    this.#deliver(transport, peer, bytes);
+  }
+
+  /** Hands a reply (already counted by its class) to the transport. */
+  #deliver<Peer>(transport: DatagramTransport<Peer>, peer: Peer, bytes: Uint8Array): void {
     if (peer === null) {
       // PROTOCOL.md 1: an unbound UNIX sender cannot be answered.
       this.#unanswerable++;
