@@ -43,7 +43,11 @@ try {
       process.exit(1);
     }
   }
-  const rows = JSON.parse(readFileSync(from ?? jsonPath, 'utf8')) as BenchRow[];
+  // run.mjs writes the rows; the saved file (docs/bench-server.json) also says when and how.
+  const saved = JSON.parse(readFileSync(from ?? jsonPath, 'utf8')) as
+    | BenchRow[]
+    | { readonly subtitle: string; readonly rows: BenchRow[] };
+  const rows = Array.isArray(saved) ? saved : saved.rows;
   const lines = [
     '| transport | request | children | req/s | p50 µs | p99 µs | RSS MiB (all server processes) | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -54,11 +58,14 @@ try {
     );
   }
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  const subtitle = `${when} UTC, ${cpus().length} CPUs, loadgen.c K=16, ${duration} s per cell, median of ${repeat}; same run for every bar`;
+  const subtitle = Array.isArray(saved)
+    ? `${when} UTC, ${cpus().length} CPUs, loadgen.c K=16, ${duration} s per cell, median of ${repeat}; same run for every bar`
+    : saved.subtitle;
   process.stdout.write(`\nmi-datagram-server, ${subtitle}\n\n${lines.join('\n')}\n`);
   mkdirSync(dirname(svgPath), { recursive: true });
   if (from === null) {
-    writeFileSync(svgPath.replace(/\.svg$/, '.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    const file = svgPath.replace(/\.svg$/, '.json');
+    writeFileSync(file, `${JSON.stringify({ subtitle, rows }, null, 2)}\n`);
   }
   writeFileSync(
     svgPath,

@@ -65,7 +65,8 @@ export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: str
   const y = (v: number) => top + plotH - (v / yMax) * plotH;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`,
+    `<title>${esc(`${title} (${subtitle})`)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${left}" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`,
     `<text x="${left}" y="42" fill="#555">${esc(subtitle)}</text>`,
