@@ -525,7 +525,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     const miStats =
       statsReply === null
         ? 'no reply to mi_stats'
-        : `mi_stats of the process that answered: Requests ${stat('Requests')}, Dropped replies ${stat('Dropped replies')}`;
+        : `mi_stats (one worker before 7b7ccc0, the whole server since): Requests ${stat('Requests')}, Dropped replies ${stat('Dropped replies')}`;
 
     // ---- the socket file removed from under the running server
     let socketRemoval = 'not checked';
