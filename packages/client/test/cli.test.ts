@@ -3,7 +3,7 @@
  */
 import { chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeUdpServer, fakeUdpServer, reply } from './helpers/fake-udp.js';
 import { type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
 import { runCli, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
@@ -119,6 +119,9 @@ describe('mi request bytes', () => {
         'k::',
       ];
       await mi(['-s', recorder.path, '--timeout', '100', 'echo', ...args]);
+      // The CLI has exited; under load this process may not have read the
+      // datagram waiting in its socket yet.
+      await vi.waitFor(() => expect(recorder.received.length).toBe(1), { timeout: 5_000 });
       expect(recorder.received[0]?.data.toString()).toBe(
         ':echo:\nplain\ntwo words\n" padded "\n"say \\"hi\\""\n"line1\nline2"\nkey::v a l\na::b::c\nk::\n',
       );
@@ -154,7 +157,7 @@ describe('mi failures: exit 2 and one line on stderr', () => {
     expect(out.status).toBe(2);
     expect(out.stderr).toBe(`mi: ${silent.path}: no reply within 300 ms (nothing answering)\n`);
     expect(elapsed).toBeGreaterThanOrEqual(300);
-    expect(silent.received.length).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(silent.received.length).toBeGreaterThan(0), { timeout: 5_000 });
   });
 
   it('a UDP port nobody listens on: timeout', async () => {
