@@ -782,79 +782,104 @@ static int read_name(napi_env env, napi_value v, char *buf, size_t size, const c
   return 1;
 }
 
-/* lookupUser(name) -> [uid, gid] | null (not found) */
-static napi_value lookup_user(napi_env env, napi_callback_info info) {
+/* Reads the one argument of lookupUser(name) / lookupGroup(name) into buf.
+ * Returns 0 after throwing (the name's own TypeError, else `usage`). */
+static int read_name_arg(napi_env env, napi_callback_info info, char *buf, size_t size,
+                         const char *what, const char *usage) {
   size_t argc = 1;
   napi_value argv[1] = {NULL};
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char name[256];
-  if (argc < 1 || !read_name(env, argv[0], name, sizeof name, "user name")) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_napi_failure(env, "napi_get_cb_info(env, info, &argc, argv, NULL, NULL)");
+    return 0;
+  }
+  if (argc < 1 || !read_name(env, argv[0], buf, size, what)) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_type_error(env, "ERR_MISSING_ARGS", "lookupUser(name)");
-    return NULL;
+    if (!pending) napi_throw_type_error(env, "ERR_MISSING_ARGS", usage);
+    return 0;
   }
-  struct passwd pw, *res = NULL;
+  return 1;
+}
+
+/* getpwnam_r and getgrnam_r, behind one signature (they differ only in the
+ * entry type). */
+typedef int (*nam_r_fn)(const char *name, void *entry, char *buf, size_t size, void **found);
+
+static int passwd_nam_r(const char *name, void *entry, char *buf, size_t size, void **found) {
+  struct passwd *res = NULL;
+  int r = getpwnam_r(name, entry, buf, size, &res);
+  *found = res;
+  return r;
+}
+
+static int group_nam_r(const char *name, void *entry, char *buf, size_t size, void **found) {
+  struct group *res = NULL;
+  int r = getgrnam_r(name, entry, buf, size, &res);
+  *found = res;
+  return r;
+}
+
+/* Runs one *nam_r lookup into entry, growing the string buffer (from 1 KiB,
+ * by 4x) on ERANGE while it is below max_size. Returns that buffer, which
+ * entry points into (free it once entry is read); *found is NULL when there
+ * is no such name. Returns NULL after throwing. */
+static char *lookup_nam_r(napi_env env, nam_r_fn fn, const char *syscall, const char *name,
+                          void *entry, size_t max_size, void **found) {
   size_t size = 1024;
   for (;;) {
     char *buf = malloc(size);
-    if (!buf) return throw_errno(env, ENOMEM, "getpwnam_r");
-    int r = getpwnam_r(name, &pw, buf, size, &res);
-    if (r == ERANGE && size < (1u << 20)) {
+    if (!buf) {
+      throw_errno(env, ENOMEM, syscall);
+      return NULL;
+    }
+    int r = fn(name, entry, buf, size, found);
+    if (r == ERANGE && size < max_size) {
       free(buf);
       size *= 4;
       continue;
     }
-    napi_value out = NULL;
     if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM) {
       free(buf);
-      return throw_errno(env, r, "getpwnam_r");
+      throw_errno(env, r, syscall);
+      return NULL;
     }
-    if (res == NULL) {
-      napi_get_null(env, &out);
-    } else {
-      napi_create_array_with_length(env, 2, &out);
-      napi_set_element(env, out, 0, make_int(env, (int64_t)pw.pw_uid));
-      napi_set_element(env, out, 1, make_int(env, (int64_t)pw.pw_gid));
-    }
-    free(buf);
-    return out;
+    return buf;
   }
+}
+
+/* lookupUser(name) -> [uid, gid] | null (not found) */
+static napi_value lookup_user(napi_env env, napi_callback_info info) {
+  char name[256];
+  if (!read_name_arg(env, info, name, sizeof name, "user name", "lookupUser(name)")) return NULL;
+  struct passwd pw;
+  void *found = NULL;
+  char *buf = lookup_nam_r(env, passwd_nam_r, "getpwnam_r", name, &pw, 1u << 20, &found);
+  if (!buf) return NULL;
+  napi_value out = NULL;
+  if (found == NULL) {
+    napi_get_null(env, &out);
+  } else {
+    napi_create_array_with_length(env, 2, &out);
+    napi_set_element(env, out, 0, make_int(env, (int64_t)pw.pw_uid));
+    napi_set_element(env, out, 1, make_int(env, (int64_t)pw.pw_gid));
+  }
+  free(buf);
+  return out;
 }
 
 /* lookupGroup(name) -> gid | null (not found) */
 static napi_value lookup_group(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1] = {NULL};
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[256];
-  if (argc < 1 || !read_name(env, argv[0], name, sizeof name, "group name")) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_type_error(env, "ERR_MISSING_ARGS", "lookupGroup(name)");
-    return NULL;
-  }
-  struct group gr, *res = NULL;
-  size_t size = 1024;
-  for (;;) {
-    char *buf = malloc(size);
-    if (!buf) return throw_errno(env, ENOMEM, "getgrnam_r");
-    int r = getgrnam_r(name, &gr, buf, size, &res);
-    if (r == ERANGE && size < (1u << 22)) {
-      free(buf);
-      size *= 4;
-      continue;
-    }
-    napi_value out = NULL;
-    if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM) {
-      free(buf);
-      return throw_errno(env, r, "getgrnam_r");
-    }
-    if (res == NULL) napi_get_null(env, &out);
-    else out = make_int(env, (int64_t)gr.gr_gid);
-    free(buf);
-    return out;
-  }
+  if (!read_name_arg(env, info, name, sizeof name, "group name", "lookupGroup(name)")) return NULL;
+  struct group gr;
+  void *found = NULL;
+  char *buf = lookup_nam_r(env, group_nam_r, "getgrnam_r", name, &gr, 1u << 22, &found);
+  if (!buf) return NULL;
+  napi_value out = NULL;
+  if (found == NULL) napi_get_null(env, &out);
+  else out = make_int(env, (int64_t)gr.gr_gid);
+  free(buf);
+  return out;
 }
 
 /* ------------------------------------------------------------------ */
