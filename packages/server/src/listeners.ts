@@ -120,25 +120,13 @@ export function bindFailure(spec: SocketSpec, error: unknown): Error {
   if (error instanceof UnixTransportError) {
     switch (error.code) {
       case 'UNKNOWN_USER':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'unix_socket_user',
-          `invalid unix_socket_user: ${error.message}`,
-        );
+        return invalidParameter('unix_socket_user', 'unix_socket_user', error);
       case 'UNKNOWN_GROUP':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'unix_socket_group',
-          `invalid unix_socket_group: ${error.message}`,
-        );
+        return invalidParameter('unix_socket_group', 'unix_socket_group', error);
       case 'PATH_NOT_SOCKET':
       case 'PATH_TOO_LONG':
       case 'INVALID_ARGUMENT':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'socket_name',
-          `invalid socket_name ${spec.text}: ${error.message}`,
-        );
+        return invalidParameter('socket_name', `socket_name ${spec.text}`, error);
       default:
         return error;
     }
@@ -148,14 +136,15 @@ export function bindFailure(spec: SocketSpec, error: unknown): Error {
       case 'HOST_NOT_FOUND':
       case 'ADDRESS_NOT_AVAILABLE':
       case 'INVALID_ARGUMENT':
-        return new ConfigError(
-          'INVALID_PARAMETER',
-          'socket_name',
-          `invalid socket_name ${spec.text}: ${error.message}`,
-        );
+        return invalidParameter('socket_name', `socket_name ${spec.text}`, error);
       default:
         return error;
     }
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** `invalid <what>: <the transport's message>`, about `parameter`. */
+function invalidParameter(parameter: string, what: string, error: Error): ConfigError {
+  return new ConfigError('INVALID_PARAMETER', parameter, `invalid ${what}: ${error.message}`);
 }

@@ -204,15 +204,12 @@ export class PipelineMetrics {
   }
 }
 
-/** What `mi_stats` reports (a subset of `MiServer.stats()`). */
-export interface MiStatsSource {
+/**
+ * The plain counters of `mi_stats`: one number each, alike in a source and a
+ * snapshot (a type, not an interface, so that a snapshot stays a JSON value).
+ */
+export type MiStatsCounters = {
   readonly received: number;
-  readonly replies: ReplyClasses;
-  readonly errors: {
-    readonly PARSE_ERROR: number;
-    readonly NOT_AVAILABLE: number;
-    readonly REQUEST_TOO_LARGE: number;
-  };
   readonly noReply: number;
   readonly unanswerable: number;
   /** Replies the transports gave up (socket_timeout, pending limit, unreachable peer). */
@@ -220,6 +217,16 @@ export interface MiStatsSource {
   readonly refused: number;
   readonly allowlistDropped: number;
   readonly rateLimited: number;
+};
+
+/** What `mi_stats` reports (a subset of `MiServer.stats()`). */
+export interface MiStatsSource extends MiStatsCounters {
+  readonly replies: ReplyClasses;
+  readonly errors: {
+    readonly PARSE_ERROR: number;
+    readonly NOT_AVAILABLE: number;
+    readonly REQUEST_TOO_LARGE: number;
+  };
   readonly listeners: readonly ListenerStats[];
   readonly commands: readonly CommandStats[];
   /**
@@ -245,16 +252,9 @@ export type ListenerSnapshot = { readonly [K in keyof ListenerStats]: ListenerSt
  * of a pool sends the worker that answers `mi_stats`): counters, listeners,
  * and histograms rather than percentiles, so that processes can be summed.
  */
-export type MiStatsSnapshot = {
-  readonly received: number;
+export type MiStatsSnapshot = MiStatsCounters & {
   readonly replies: { readonly [K in keyof ReplyClasses]: number };
   readonly errors: { readonly [K in keyof MiStatsSource['errors']]: number };
-  readonly noReply: number;
-  readonly unanswerable: number;
-  readonly transportDropped: number;
-  readonly refused: number;
-  readonly allowlistDropped: number;
-  readonly rateLimited: number;
   readonly listeners: readonly ListenerSnapshot[];
   readonly histograms: readonly CommandHistogramSnapshot[];
 };
@@ -303,7 +303,7 @@ const COUNTER_KEYS = [
   'refused',
   'allowlistDropped',
   'rateLimited',
-] as const;
+] as const satisfies readonly (keyof MiStatsCounters)[];
 const LISTENER_COUNTERS = [
   'requests',
   'allowlistDropped',
