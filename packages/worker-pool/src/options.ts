@@ -4,7 +4,7 @@ import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
 import { WorkerPoolError } from './errors.js';
 import { isJsonValue, type JsonValue } from './json.js';
 import type { LogLevel } from './messages.js';
-import type { ProcessInfo } from './process-table.js';
+import type { WorkerRequestHandler } from './worker-context.js';
 
 /** The socket the primary binds once and every worker receives from. */
 export type SocketOptions =
@@ -77,13 +77,11 @@ export type PoolEvent =
 
 /**
  * Answers requests addressed to the primary (`context.request`, and
- * `context.sendToPid`/`broadcast` reaching the primary's PID). Its return value
+ * `context.sendToPid`/`broadcast` reaching the primary's PID): the same
+ * signature as a worker's {@link WorkerRequestHandler}. Its return value
  * must be JSON; a throw becomes a `REQUEST_FAILED` error at the caller.
  */
-export type PrimaryRequestHandler = (
-  payload: unknown,
-  from: ProcessInfo,
-) => JsonValue | undefined | Promise<JsonValue | undefined>;
+export type PrimaryRequestHandler = WorkerRequestHandler;
 
 export interface WorkerPoolOptions {
   /** The one socket every worker receives from. Give either `socket` or `sockets`. */

@@ -4,28 +4,20 @@
  * workers, unevenly (no round-robin). The measured distribution is printed.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startWorkerPool } from '../dist/index.js';
-import { childrenOf, fixture, isAlive, openClient, tempDir } from './helpers.js';
+import { childrenOf, fixture, isAlive, openClient, useTempDir } from './helpers.js';
 
 const CLIENTS = 8;
 const PER_CLIENT = 250;
 /** Requests each client keeps outstanding. */
 const WINDOW = 8;
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
-});
+const tempPath = useTempDir();
 
 describe.each(['unix', 'udp'] as const)('%s socket', (kind) => {
   it.each([1, 2, 3, 4])('%i worker(s): every datagram is answered by a worker', async (workers) => {
-    const path = join(dir, `dist-${workers}.sock`);
+    const path = tempPath(`dist-${workers}.sock`);
     const pool = await startWorkerPool({
       socket: kind === 'unix' ? { kind, path } : { kind, host: '127.0.0.1', port: 0 },
       workers,

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openUnixReplySocket, type UnixTransport } from '@mi-datagram/transport-unix';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { WorkerPool } from '../dist/index.js';
 
 export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
@@ -10,6 +11,29 @@ export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, impo
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'wp-test-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temporary directory for the tests of one file, made before them and
+ * removed after them. Returns a function that joins names onto it.
+ */
+export function useTempDir(): (...names: string[]) => string {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+  return (...names) => join(dir, ...names);
+}
+
+/** After each test of the file: no child process of this one is left. */
+export function expectNoChildrenAfterEach(): void {
+  afterEach(async () => {
+    expect(await childrenOf(process.pid)).toEqual([]);
+  });
 }
 
 /** Alive and not a zombie (a reaped-later orphan is as good as gone). */

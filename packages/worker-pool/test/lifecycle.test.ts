@@ -5,27 +5,25 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type LogEntry, type PoolEvent, startWorkerPool } from '../dist/index.js';
-import { childrenOf, fixture, isAlive, openClient, tempDir, waitFor } from './helpers.js';
+import {
+  childrenOf,
+  expectNoChildrenAfterEach,
+  fixture,
+  isAlive,
+  openClient,
+  useTempDir,
+  waitFor,
+} from './helpers.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
-});
-afterEach(async () => {
-  expect(await childrenOf(process.pid)).toEqual([]);
-});
+const tempPath = useTempDir();
+expectNoChildrenAfterEach();
 
 describe.each(['unix', 'udp'] as const)('%s socket', (kind) => {
   it('close() lets a slow in-flight request finish and reply, then removes everything', async () => {
-    const path = join(dir, `drain-${kind}.sock`);
+    const path = tempPath(`drain-${kind}.sock`);
     const logs: LogEntry[] = [];
     const events: PoolEvent[] = [];
     const pool = await startWorkerPool({
@@ -67,7 +65,7 @@ describe.each(['unix', 'udp'] as const)('%s socket', (kind) => {
 });
 
 it('close() SIGKILLs a worker whose request outlasts the timeout', async () => {
-  const path = join(dir, 'close-timeout.sock');
+  const path = tempPath('close-timeout.sock');
   const logs: LogEntry[] = [];
   const events: PoolEvent[] = [];
   const pool = await startWorkerPool({
@@ -99,7 +97,7 @@ it('close() SIGKILLs a worker whose request outlasts the timeout', async () => {
 });
 
 it('destroy() kills every worker at once and removes the socket file', async () => {
-  const path = join(dir, 'destroy.sock');
+  const path = tempPath('destroy.sock');
   const events: PoolEvent[] = [];
   const pool = await startWorkerPool({
     socket: { kind: 'unix', path },
@@ -126,7 +124,7 @@ it('destroy() kills every worker at once and removes the socket file', async () 
 });
 
 it('workers exit by themselves when their primary is SIGKILLed', async () => {
-  const path = join(dir, 'orphans.sock');
+  const path = tempPath('orphans.sock');
   const primary = spawn(
     process.execPath,
     [new URL('./fixtures/primary.mjs', import.meta.url).pathname, path, '3'],
@@ -163,7 +161,7 @@ it('workers exit by themselves when their primary is SIGKILLed', async () => {
 });
 
 it('a worker can shut the whole pool down (requestShutdown), after its reply went out', async () => {
-  const path = join(dir, 'kill.sock');
+  const path = tempPath('kill.sock');
   const events: PoolEvent[] = [];
   const pool = await startWorkerPool({
     socket: { kind: 'unix', path },

@@ -4,22 +4,19 @@
  * from the socket the request came in on, and close() releases all of them.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { startWorkerPool, WorkerPoolError } from '../dist/index.js';
-import { childrenOf, fixture, openClientTo, tempDir } from './helpers.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
-});
-afterEach(async () => {
-  expect(await childrenOf(process.pid)).toEqual([]);
-});
+import { expect, it } from 'vitest';
+import { startWorkerPool, WorkerPoolError } from '../dist/index.js';
+import {
+  childrenOf,
+  expectNoChildrenAfterEach,
+  fixture,
+  openClientTo,
+  useTempDir,
+} from './helpers.js';
+
+const tempPath = useTempDir();
+expectNoChildrenAfterEach();
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -32,8 +29,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 it('serves two UNIX sockets and a UDP port from every worker, drains all, removes both files', async () => {
-  const a = join(dir, 'a.sock');
-  const b = join(dir, 'b.sock');
+  const a = tempPath('a.sock');
+  const b = tempPath('b.sock');
   const pool = await startWorkerPool({
     sockets: [
       { kind: 'unix', path: a },
@@ -83,11 +80,11 @@ it('serves two UNIX sockets and a UDP port from every worker, drains all, remove
 });
 
 it('a socket that cannot be bound releases the ones bound before it; nothing is forked', async () => {
-  const first = join(dir, 'first.sock');
+  const first = tempPath('first.sock');
   const error = await startWorkerPool({
     sockets: [
       { kind: 'unix', path: first },
-      { kind: 'unix', path: join(dir, 'no-such-dir', 'x.sock') },
+      { kind: 'unix', path: tempPath('no-such-dir', 'x.sock') },
     ],
     workers: 2,
     module: fixture('multi.mjs'),
@@ -109,7 +106,7 @@ it('refuses socket and sockets together, an empty list and a UNIX path listed tw
   );
   expect(await codeOf(startWorkerPool({ ...base, sockets: [] }))).toBe('INVALID_OPTIONS');
   expect(await codeOf(startWorkerPool({ ...base }))).toBe('INVALID_OPTIONS');
-  const twice = { kind: 'unix', path: join(dir, 'twice.sock') } as const;
+  const twice = { kind: 'unix', path: tempPath('twice.sock') } as const;
   expect(await codeOf(startWorkerPool({ ...base, sockets: [twice, twice] }))).toBe(
     'INVALID_OPTIONS',
   );
@@ -127,7 +124,7 @@ it.each([
   const error = await startWorkerPool({
     sockets: [
       { kind: 'udp', host: '127.0.0.1', port: 0 },
-      { kind: 'unix', path: join(dir, 'adopt.sock') },
+      { kind: 'unix', path: tempPath('adopt.sock') },
     ],
     workers: 1,
     module: fixture('multi.mjs'),
@@ -141,5 +138,5 @@ it.each([
   expect(error).toBeInstanceOf(WorkerPoolError);
   expect((error as WorkerPoolError).code).toBe('WORKER_START_FAILED');
   expect((error as WorkerPoolError).message).toMatch(reason);
-  expect(existsSync(join(dir, 'adopt.sock'))).toBe(false);
+  expect(existsSync(tempPath('adopt.sock'))).toBe(false);
 });

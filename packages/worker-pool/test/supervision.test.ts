@@ -4,26 +4,23 @@
  * pool with WORKER_START_FAILED and leaves nothing behind.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type PoolEvent, startWorkerPool, WorkerPoolError } from '../dist/index.js';
-import { childrenOf, fixture, isAlive, openClient, tempDir, waitFor } from './helpers.js';
+import {
+  expectNoChildrenAfterEach,
+  fixture,
+  isAlive,
+  openClient,
+  useTempDir,
+  waitFor,
+} from './helpers.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
-});
-afterEach(async () => {
-  expect(await childrenOf(process.pid)).toEqual([]);
-});
+const tempPath = useTempDir();
+expectNoChildrenAfterEach();
 
 describe.each(['unix', 'udp'] as const)('%s socket', (kind) => {
   it('replaces a SIGKILLed worker under load; the others keep answering', async () => {
-    const path = join(dir, `kill-${kind}.sock`);
+    const path = tempPath(`kill-${kind}.sock`);
     const events: Array<PoolEvent & { at: number }> = [];
     const pool = await startWorkerPool({
       socket: kind === 'unix' ? { kind, path } : { kind, host: '127.0.0.1', port: 0 },
@@ -114,7 +111,7 @@ describe.each(['unix', 'udp'] as const)('%s socket', (kind) => {
 
 describe('crash loops', () => {
   it('a module that throws at start: backoff grows, then WORKER_START_FAILED and cleanup', async () => {
-    const path = join(dir, 'throws.sock');
+    const path = tempPath('throws.sock');
     const events: PoolEvent[] = [];
     const spawned: number[] = [];
     const started = Date.now();
@@ -153,7 +150,7 @@ describe('crash loops', () => {
   });
 
   it('a worker that keeps dying after it started backs off up to the cap, without spinning', async () => {
-    const path = join(dir, 'exits.sock');
+    const path = tempPath('exits.sock');
     const spawns: number[] = [];
     const delays: number[] = [];
     const pool = await startWorkerPool({
