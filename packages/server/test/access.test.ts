@@ -17,7 +17,7 @@ import {
   type StartServerOptions,
   startServer,
 } from '../src/index.js';
-import { clientFor, type RawClient, text, udpTarget } from './helpers/raw.js';
+import { clientFor, parseLegacyReply, type RawClient, text, udpTarget } from './helpers/raw.js';
 
 let dir: string;
 const servers: RunningServer[] = [];
@@ -354,29 +354,6 @@ describe('rate limits', () => {
 });
 
 describe('mi_stats', () => {
-  /** Parses `Name:: value` lines and `Name:: value k=v ...` nodes of a legacy reply. */
-  function parse(reply: string): {
-    lines: Map<string, string>;
-    nodes: Array<{ name: string; value: string; attrs: Record<string, string> }>;
-  } {
-    const lines = new Map<string, string>();
-    const nodes: Array<{ name: string; value: string; attrs: Record<string, string> }> = [];
-    for (const line of reply.split('\n').slice(1)) {
-      const m = /^([^:]+):: (.*)$/.exec(line);
-      if (m === null) continue;
-      const [name, rest] = [m[1] as string, m[2] as string];
-      lines.set(name, rest);
-      const [value, ...pairs] = rest.split(' ');
-      const attrs: Record<string, string> = {};
-      for (const p of pairs) {
-        const [k, v] = p.split('=');
-        if (k !== undefined && v !== undefined) attrs[k] = v;
-      }
-      nodes.push({ name, value: value ?? '', attrs });
-    }
-    return { lines, nodes };
-  }
-
   it('reports the numbers of a known sequence of requests', async () => {
     const { running } = await start({
       sockets: [
@@ -412,7 +389,7 @@ describe('mi_stats', () => {
     const reply = (await ask(u, ':mi_stats:\n')) as string;
     expect(reply.startsWith('200 OK\n')).toBe(true);
     expect(reply.endsWith('\n\n')).toBe(true);
-    const { lines, nodes } = parse(reply);
+    const { lines, nodes } = parseLegacyReply(reply);
     // Requests: 8 on UNIX + 1 empty + 6 on UDP + mi_stats itself = 16.
     expect(Object.fromEntries(lines)).toMatchObject({
       Requests: '16',

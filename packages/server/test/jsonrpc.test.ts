@@ -5,19 +5,14 @@
  * input, JSON-first commands (both protocols), the guard, a client that
  * behaves like python-opensips', and legacy + JSON-RPC interleaved.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createLogger,
   defineCommand,
   type MiCommandDefinition,
   MiError,
   type RunningServer,
-  startServer,
 } from '../src/index.js';
+import { ARCH, startE2eServer, stopE2eServer, TRANSPORTS } from './helpers/e2e-server.js';
 import {
   getCommand,
   OpensipsJsonRpcError,
@@ -28,8 +23,6 @@ import {
 } from './helpers/opensips-client.js';
 import { clientFor, type RawClient, text } from './helpers/raw.js';
 
-const EXAMPLES = fileURLToPath(new URL('../examples/commands.mjs', import.meta.url));
-const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
 const SERVER_VERSION = `mi-datagram (0.1.0 (${ARCH[process.arch] ?? process.arch}/${process.platform}))`;
 const CTIME = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 123][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4}$/;
 
@@ -177,32 +170,21 @@ const testCommands: MiCommandDefinition[] = [
 ];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mi-jsonrpc-test-'));
-  running = await startServer({
-    socket_name: [join(dir, 'mi.sock'), 'udp:127.0.0.1:0', 'udp:[::1]:0'],
+  ({ dir, running } = await startE2eServer('mi-jsonrpc-test-', {
     commands: testCommands,
-    commandModules: [EXAMPLES],
-    argv: ['mi-datagram-server', '--flag', 'value with space'],
-    logger: createLogger({ write: (line) => logLines.push(line) }),
+    logLines,
     guard(command) {
       effects.guarded.push(command.name);
       if (command.name === 'forbidden') return 'PERMISSION_DENIED';
       if (command.name === 'limited') return 'RATE_LIMITED';
       return null;
     },
-  });
+  }));
 });
 
 afterAll(async () => {
-  await running?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stopE2eServer({ dir, running });
 });
-
-const TRANSPORTS = [
-  ['unix', 0],
-  ['udp IPv4', 1],
-  ['udp IPv6', 2],
-] as const;
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 const req = (method: string, params?: unknown, id: unknown = 1): string =>

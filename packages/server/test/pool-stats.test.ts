@@ -14,7 +14,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type RunningPooledServer, startPooledServer } from '../dist/index.js';
 import { LatencyHistogram, mergeStatsSnapshots, statsSnapshot } from '../src/stats.js';
 import { isAlive, waitFor } from './helpers/procs.js';
-import { clientFor, type RawClient, text, udpTarget } from './helpers/raw.js';
+import {
+  clientFor,
+  type LegacyNode,
+  parseLegacyReply,
+  type RawClient,
+  text,
+  udpTarget,
+} from './helpers/raw.js';
 
 let dir: string;
 let commandsModule: string;
@@ -103,26 +110,9 @@ async function ask(c: RawClient, request: string, timeoutMs = 2000): Promise<str
 }
 
 /** `Name:: rest` lines of a legacy reply (the last one wins) and the `Listener` / `Command` nodes. */
-function parse(reply: string): {
-  lines: Record<string, string>;
-  nodes: Array<{ name: string; value: string; attrs: Record<string, string> }>;
-} {
-  const lines: Record<string, string> = {};
-  const nodes: Array<{ name: string; value: string; attrs: Record<string, string> }> = [];
-  for (const line of reply.split('\n').slice(1)) {
-    const m = /^([^:]+):: (.*)$/.exec(line);
-    if (m === null) continue;
-    const [name, rest] = [m[1] as string, m[2] as string];
-    lines[name] = rest;
-    const [value, ...pairs] = rest.split(' ');
-    const attrs: Record<string, string> = {};
-    for (const p of pairs) {
-      const [k, v] = p.split('=');
-      if (k !== undefined && v !== undefined) attrs[k] = v;
-    }
-    nodes.push({ name, value: value ?? '', attrs });
-  }
-  return { lines, nodes };
+function parse(reply: string): { lines: Record<string, string>; nodes: LegacyNode[] } {
+  const { lines, nodes } = parseLegacyReply(reply);
+  return { lines: Object.fromEntries(lines), nodes };
 }
 
 describe('startPooledServer (programmatic) with children_count 2', () => {

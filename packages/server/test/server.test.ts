@@ -3,22 +3,11 @@
  * raw datagrams: core commands, every transport error line, size limits,
  * handler failures, async handlers.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  defineCommand,
-  MiError,
-  type RunningServer,
-  startServer,
-} from '../src/index.js';
+import { defineCommand, MiError, type RunningServer } from '../src/index.js';
+import { ARCH, startE2eServer, stopE2eServer, TRANSPORTS } from './helpers/e2e-server.js';
 import { clientFor, type RawClient, text } from './helpers/raw.js';
-
-const EXAMPLES = fileURLToPath(new URL('../examples/commands.mjs', import.meta.url));
-const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
 
 let dir: string;
 let running: RunningServer;
@@ -99,26 +88,15 @@ const testCommands = [
 ];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mi-server-test-'));
-  running = await startServer({
-    socket_name: [join(dir, 'mi.sock'), 'udp:127.0.0.1:0', 'udp:[::1]:0'],
+  ({ dir, running } = await startE2eServer('mi-server-test-', {
     commands: testCommands,
-    commandModules: [EXAMPLES],
-    argv: ['mi-datagram-server', '--flag', 'value with space'],
-    logger: createLogger({ write: (line) => logLines.push(line) }),
-  });
+    logLines,
+  }));
 });
 
 afterAll(async () => {
-  await running?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stopE2eServer({ dir, running });
 });
-
-const TRANSPORTS = [
-  ['unix', 0],
-  ['udp IPv4', 1],
-  ['udp IPv6', 2],
-] as const;
 
 describe.each(TRANSPORTS)('over %s', (_label, index) => {
   let client: RawClient;

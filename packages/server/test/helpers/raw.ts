@@ -126,3 +126,37 @@ export function clientFor(address: string, dir: string): Promise<RawClient> {
 export function text(reply: Uint8Array | null): string | null {
   return reply === null ? null : Buffer.from(reply).toString('latin1');
 }
+
+/** A node of a legacy reply line `Name:: value k=v ...`. */
+export interface LegacyNode {
+  readonly name: string;
+  readonly value: string;
+  readonly attrs: Record<string, string>;
+}
+
+/**
+ * Parses the `Name:: rest` lines of a legacy reply (after the status line):
+ * `lines` maps each name to its rest (the last one wins), `nodes` has every
+ * line split into its value and `k=v` attributes.
+ */
+export function parseLegacyReply(reply: string): {
+  lines: Map<string, string>;
+  nodes: LegacyNode[];
+} {
+  const lines = new Map<string, string>();
+  const nodes: LegacyNode[] = [];
+  for (const line of reply.split('\n').slice(1)) {
+    const m = /^([^:]+):: (.*)$/.exec(line);
+    if (m === null) continue;
+    const [name, rest] = [m[1] as string, m[2] as string];
+    lines.set(name, rest);
+    const [value, ...pairs] = rest.split(' ');
+    const attrs: Record<string, string> = {};
+    for (const p of pairs) {
+      const [k, v] = p.split('=');
+      if (k !== undefined && v !== undefined) attrs[k] = v;
+    }
+    nodes.push({ name, value: value ?? '', attrs });
+  }
+  return { lines, nodes };
+}
