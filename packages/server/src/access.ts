@@ -19,7 +19,7 @@ export interface ListenerPolicy {
   readonly level: CommandLevel;
   /**
    * UDP only: CIDR blocks a datagram's source must be in, else it is dropped
-   * without a reply. `null`: any source (UNIX sockets; `allow_any_source`).
+   * without a reply. `null` means every source is accepted (UNIX sockets; `allow_any_source`).
    */
   readonly allow_from: readonly string[] | null;
   /** Requests per second per source address (burst: one second); 0 = no limit. */
