@@ -1,7 +1,8 @@
 /**
  * MiClient throughput next to raw load generators, in the same run, against the real server.
  *
- *   pnpm --filter @mi-datagram/client bench          (BENCH_SECONDS=3 by default)
+ *   pnpm turbo run build --filter=@mi-datagram/client... --filter=@mi-datagram/server...
+ *   pnpm --filter @mi-datagram/client bench          (BENCH_SECONDS=3, BENCH_ROUNDS=3 by default)
  *
  * For each transport (UNIX, UDP) and concurrency (1, 16), `version` calls/s through:
  *   - MiClient: `await client.call('version')` in C closed loops on one client (encode, reply
@@ -12,6 +13,9 @@
  *     compiled with gcc into a temp dir at bench time (skipped, and said so, without gcc or
  *     without the file).
  * The ratio MiClient/raw says how much the client costs; the server is the same for all.
+ * Each cell runs BENCH_ROUNDS rounds of MiClient, raw node and loadgen back to back (on a shared
+ * machine the load changes between rounds); every figure is the median over the rounds, the
+ * ratios the medians of the per-round ratios.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,14 +23,20 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+// The built package (what users run; `pnpm build` first, as for the server's dist/cli.js), not
+// ../src through tsx: tsx compiles with esbuild's keepNames, which wraps every function
+// expression in `__name(fn, 'name')`, an Object.defineProperty per closure created. MiClient
+// creates several closures per call, so from src it measured 1.5-2 µs/call of CPU that the
+// published code does not spend (perf: Builtin_ObjectDefineProperty under `__name`).
+import { MiClient } from '@mi-datagram/client';
 import { openUdpReplySocket } from '@mi-datagram/transport-udp';
 import { openUnixReplySocket } from '@mi-datagram/transport-unix';
-import { MiClient } from '../src/index.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_CLI = join(REPO, 'packages/server/dist/cli.js');
 const LOADGEN_SRC = fileURLToPath(new URL('../../../../shared/bench/loadgen.c', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '3');
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? '3')));
 const WARMUP_MS = 300;
 const CONCURRENCY = [1, 16] as const;
 const REQUEST = new TextEncoder().encode(':version:\n');
@@ -37,6 +47,16 @@ interface Result {
   readonly cpuPerCall?: number;
   readonly p50?: number;
   readonly p99?: number;
+}
+
+function median(values: readonly (number | undefined)[]): number {
+  const sorted = values.filter((v): v is number => v !== undefined && !Number.isNaN(v));
+  sorted.sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -202,25 +222,34 @@ async function main(): Promise<void> {
     } catch {}
     console.log(
       `node ${process.version}, ${availableParallelism()} CPUs, net.unix.max_dgram_qlen=${qlen}, ` +
-        `${SECONDS} s per cell after ${WARMUP_MS} ms warm-up, request :version:\n`,
+        `${ROUNDS} rounds × ${SECONDS} s per cell after ${WARMUP_MS} ms warm-up (medians), request :version:\n`,
     );
     const rows: string[][] = [];
     for (const server of servers) {
       const kind = server.address.startsWith('udp:') ? 'udp' : 'unix';
       for (const c of CONCURRENCY) {
-        const client = await benchClient(server.address, c);
-        const raw = await benchRawNode(server.address, c);
-        const lg = loadgen === undefined ? undefined : benchLoadgen(loadgen, server.address, c);
+        const clients: Result[] = [];
+        const raws: Result[] = [];
+        const lgs: (Result | undefined)[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          clients.push(await benchClient(server.address, c));
+          raws.push(await benchRawNode(server.address, c));
+          lgs.push(loadgen === undefined ? undefined : benchLoadgen(loadgen, server.address, c));
+        }
+        const of = (results: readonly (Result | undefined)[], key: keyof Result): number =>
+          median(results.map((r) => r?.[key]));
+        const perRound = (b: readonly (Result | undefined)[]): number =>
+          median(clients.map((r, i) => r.rps / (b[i]?.rps ?? Number.NaN)));
         rows.push([
           kind,
           String(c),
-          fmt(client.rps),
-          `${fmt(client.p50)}/${fmt(client.p99)}`,
-          fmt(raw.rps),
-          fmt(lg?.rps),
-          `${(client.cpuPerCall ?? Number.NaN).toFixed(1)}/${(raw.cpuPerCall ?? Number.NaN).toFixed(1)}`,
-          ratio(client.rps, raw.rps),
-          ratio(client.rps, lg?.rps),
+          fmt(of(clients, 'rps')),
+          `${fmt(of(clients, 'p50'))}/${fmt(of(clients, 'p99'))}`,
+          fmt(of(raws, 'rps')),
+          fmt(of(lgs, 'rps')),
+          `${of(clients, 'cpuPerCall').toFixed(1)}/${of(raws, 'cpuPerCall').toFixed(1)}`,
+          ratio(perRound(raws), 1),
+          loadgen === undefined ? '-' : ratio(perRound(lgs), 1),
         ]);
       }
     }

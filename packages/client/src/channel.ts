@@ -3,13 +3,18 @@
  * request id (PROTOCOL.md 1), so a channel carries at most one outstanding request at a time and
  * the client never pairs replies by order.
  */
+
+import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns/promises';
 import { isIP, SocketAddress } from 'node:net';
 import type { SendOutcome } from '@mi-datagram/protocol';
 import { openUdpReplySocket, type UdpTransport } from '@mi-datagram/transport-udp';
 import type { UnixTransport } from '@mi-datagram/transport-unix';
 
-/** Receives datagrams that came from the target (datagrams from anyone else are dropped). */
+/**
+ * Receives datagrams that came from the target (datagrams from anyone else are dropped). `data` is
+ * the transport's view, valid for this call only: a handler that keeps bytes copies them.
+ */
 export type ReplyHandler = (data: Uint8Array, truncated: boolean) => void;
 /** Receives socket-level failures (with the system error when the transport reports one). */
 export type FailureHandler = (error: unknown) => void;
@@ -89,6 +94,9 @@ function sameUdpPeer(
   }
 }
 
+/** V8 keeps typed arrays up to this many bytes on its heap (typed_array_max_size_in_heap). */
+const ON_HEAP_MAX = 64;
+
 class TransportChannel implements Channel {
   onReply: ReplyHandler | null = null;
   onFailure: FailureHandler | null = null;
@@ -102,8 +110,9 @@ class TransportChannel implements Channel {
   }
 
   deliver(data: Uint8Array, truncated: boolean): void {
-    // The transports hand out views of a receive buffer they reuse: keep a copy.
-    this.onReply?.(new Uint8Array(data), truncated);
+    // No copy here: the view's memory is outside the V8 heap already, so parsing it costs no
+    // allocation; the client copies what it keeps (ReplyHandler).
+    this.onReply?.(data, truncated);
   }
 
   fail(error: unknown): void {
@@ -112,7 +121,11 @@ class TransportChannel implements Channel {
   }
 
   send(data: Uint8Array): SendOutcome {
-    return this.sendTo(data);
+    // A fresh Uint8Array of up to 64 bytes (most requests) lives on the V8 heap; the transports
+    // hand the bytes to the kernel through its ArrayBuffer, which V8 then moves to a malloc'd
+    // backing store of its own (malloc, registry, sweeping, free: more than the rest of the send
+    // path). Node's shared Buffer pool takes small copies without an allocation each.
+    return this.sendTo(data.byteLength <= ON_HEAP_MAX ? Buffer.from(data) : data);
   }
 
   ref(): void {

@@ -71,6 +71,20 @@ export type MiCallResult<P extends MiProtocolName> = P extends 'jsonrpc' ? MiJso
 const MAX_TIMER = 2 ** 31 - 1;
 
 type Outcome<T> = { readonly value: T } | { readonly error: MiClientError };
+/** A call in flight: how to end it, when it times out, and its slot in the client's list. */
+interface InflightCall {
+  readonly abort: (error: MiClientError) => void;
+  /** The call's timeout (ms) and its deadline on the `performance.now()` clock. */
+  readonly timeout: number;
+  readonly deadline: number;
+  index: number;
+}
+
+/**
+ * A call counts as timed out this close to its deadline: the shared timer runs on the event
+ * loop's millisecond clock and may fire a fraction of a millisecond early.
+ */
+const DEADLINE_SLACK_MS = 1;
 /** What a received datagram means for the call: an outcome, or `null` to ignore it. */
 type Interpret<T> = (data: Uint8Array, truncated: boolean) => Outcome<T> | null;
 
@@ -97,7 +111,21 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   private readonly socketDir: string | undefined;
   private resolved: Promise<ResolvedTarget> | undefined;
   private readonly idle: Channel[] = [];
-  private readonly inflight = new Set<(error: MiClientError) => void>();
+  /**
+   * Calls in flight (unordered; each knows its index, removal swaps the last one in). Not a Set:
+   * a Set churned at this rate keeps chains of its dead hash tables in old space, each holding
+   * the calls it once contained, so every call's garbage survived scavenges and was promoted.
+   */
+  private readonly inflight: InflightCall[] = [];
+  /**
+   * One timer for all calls in flight, armed for the earliest deadline (not a setTimeout per
+   * call). With one timeout for all calls a new call's deadline is never the earliest, so the
+   * timer is re-armed about once per timeout period. Unref'd: a call in flight keeps the process
+   * alive through its reply socket (ref'd while in use) or the work opening one.
+   */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires (`performance.now()` clock); +Infinity when none is armed. */
+  private timerAt = Number.POSITIVE_INFINITY;
   private readonly closing = new Set<Promise<void>>();
   /** Reply sockets being opened (close() waits for them so it can close them too). */
   private readonly opening = new Set<Promise<unknown>>();
@@ -171,6 +199,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return this.exchange(request, options, (data, truncated) => {
       if (truncated) return { error: this.badReply('reply truncated (larger than a datagram)') };
       try {
+        // Parsed from the transport's view (outside the V8 heap: decoding needs no copy of its
+        // own); `raw` is a copy the reply owns.
         const parsed = parseReply(data);
         return {
           value: {
@@ -178,7 +208,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
             reason: parsed.reason,
             nodes: parsed.nodes,
             form: parsed.form,
-            raw: data,
+            raw: new Uint8Array(data),
           },
         };
       } catch (error) {
@@ -211,7 +241,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     }
     return this.exchange(request, options, (data, truncated) => {
       if (truncated) return { error: this.badReply('reply truncated (larger than a datagram)') };
-      const outcome = parseJsonRpcResponse(data, id);
+      // The reply keeps the bytes as `raw`: a copy, not the transport's view.
+      const outcome = parseJsonRpcResponse(new Uint8Array(data), id);
       if (outcome.kind === 'foreign') return null;
       if (outcome.kind === 'invalid') {
         return { error: this.badReply(`unreadable JSON-RPC reply: ${outcome.reason}`) };
@@ -228,7 +259,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     if (!this.closed) {
       this.closed = true;
       const error = new MiClientError('CLOSED', 'client closed', { target: this.target });
-      for (const abort of [...this.inflight]) abort(error);
+      for (const call of [...this.inflight]) call.abort(error);
+      this.disarm();
       for (const channel of this.idle.splice(0)) this.destroy(channel);
     }
     while (this.opening.size > 0 || this.closing.size > 0) {
@@ -272,12 +304,60 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return this.resolved;
   }
 
-  private async acquire(timeout: number): Promise<Channel> {
-    const pooled = this.idle.pop();
-    if (pooled !== undefined) {
-      pooled.ref();
-      return pooled;
+  private track(abort: (error: MiClientError) => void, timeout: number): InflightCall {
+    const now = performance.now();
+    const deadline = now + Math.min(timeout, MAX_TIMER);
+    const call: InflightCall = { abort, timeout, deadline, index: this.inflight.length };
+    this.inflight.push(call);
+    if (deadline < this.timerAt) this.arm(deadline, now);
+    return call;
+  }
+
+  private arm(deadline: number, now: number): void {
+    this.disarm();
+    this.timerAt = deadline;
+    this.timer = setTimeout(this.onTimer, Math.min(Math.max(deadline - now, 0), MAX_TIMER));
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Times out the calls whose deadline came and arms the timer for the next one. */
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const call of [...this.inflight]) {
+      if (call.index === -1) continue; // ended by an earlier one's timeout
+      if (call.deadline - now < DEADLINE_SLACK_MS) {
+        call.abort(
+          new MiClientError('TIMEOUT', `no reply from ${this.target} within ${call.timeout} ms`, {
+            target: this.target,
+          }),
+        );
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
     }
+    if (next < this.timerAt) this.arm(next, now);
+  };
+
+  private untrack(call: InflightCall): void {
+    const last = this.inflight.pop();
+    if (last !== undefined && last !== call) {
+      this.inflight[call.index] = last;
+      last.index = call.index;
+    }
+    call.index = -1;
+  }
+
+  /** Opens a new reply socket (the pool had none idle). */
+  private async open(timeout: number): Promise<Channel> {
     const target = await this.resolveOnce();
     return openChannel(target, {
       socketDir: this.socketDir,
@@ -341,9 +421,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       const finish = (outcome: Outcome<T>, reusable: boolean): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        this.inflight.delete(abortCall);
+        this.untrack(tracked);
         const deliver = (): void => {
           if ('value' in outcome) resolve(outcome.value);
           else reject(outcome.error);
@@ -368,59 +447,54 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       };
       const abortCall = (error: MiClientError): void => finish({ error }, false);
       const onAbort = (): void => finish({ error: this.aborted(signal) }, false);
-      const timer = setTimeout(
-        () => {
-          finish(
-            {
-              error: new MiClientError(
-                'TIMEOUT',
-                `no reply from ${this.target} within ${timeout} ms`,
-                { target: this.target },
-              ),
-            },
-            false,
-          );
-        },
-        Math.min(timeout, MAX_TIMER),
-      );
-
-      this.inflight.add(abortCall);
+      const tracked = this.track(abortCall, timeout);
       signal?.addEventListener('abort', onAbort, { once: true });
 
-      const acquiring = this.acquire(timeout);
-      this.opening.add(acquiring);
-      const opened = (): void => {
-        this.opening.delete(acquiring);
+      const start = (acquired: Channel): void => {
+        channel = acquired;
+        acquired.lastError = undefined;
+        acquired.onReply = (data, truncated) => {
+          const outcome = interpret(data, truncated);
+          if (outcome !== null) finish(outcome, 'value' in outcome);
+        };
+        acquired.onFailure = () => {
+          acquired.onFailure = null;
+          void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
+        };
+        let sent: ReturnType<Channel['send']>;
+        try {
+          sent = acquired.send(request);
+        } catch (error) {
+          finish({ error: this.transportError(errnoOf(error), error) }, false);
+          return;
+        }
+        if (sent === 'dropped' && acquired.onFailure !== null) {
+          acquired.onFailure = null;
+          void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
+        }
       };
-      acquiring.then(opened, opened);
-      acquiring.then(
+
+      // An idle socket is taken and used at once: no promise between the call and its send.
+      const pooled = this.idle.pop();
+      if (pooled !== undefined) {
+        pooled.ref();
+        start(pooled);
+        return;
+      }
+      const opening = this.open(timeout);
+      this.opening.add(opening);
+      const opened = (): void => {
+        this.opening.delete(opening);
+      };
+      opening.then(opened, opened);
+      opening.then(
         (acquired) => {
           if (settled) {
             // Timed out or aborted while opening: nothing was sent on it, it is clean.
             void this.release(acquired);
             return;
           }
-          channel = acquired;
-          acquired.lastError = undefined;
-          acquired.onReply = (data, truncated) => {
-            const outcome = interpret(data, truncated);
-            if (outcome !== null) finish(outcome, 'value' in outcome);
-          };
-          acquired.onFailure = () => {
-            acquired.onFailure = null;
-            void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
-          };
-          let sent: ReturnType<Channel['send']>;
-          try {
-            sent = acquired.send(request);
-          } catch (error) {
-            finish({ error: this.transportError(errnoOf(error), error) }, false);
-            return;
-          }
-          if (sent === 'dropped' && acquired.onFailure !== null) {
-            acquired.onFailure = null;
-            void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
-          }
+          start(acquired);
         },
         (error: unknown) => {
           finish({ error: this.transportError(errnoOf(error), error) }, false);

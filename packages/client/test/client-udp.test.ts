@@ -129,6 +129,30 @@ describe('MiClient over UDP (legacy)', () => {
     expect(r.nodes[0]).toMatchObject({ name: 'mine', value: 'two' });
   });
 
+  it('each call times out after its own timeout, however they are mixed (one shared timer)', async () => {
+    const s = await server(() => {});
+    const c = client(s.target, { timeout: 5000 });
+    const t0 = performance.now();
+    const at = (p: Promise<unknown>): Promise<[string, number]> =>
+      rejection(p).then((e) => [e.code, performance.now() - t0]);
+    // The long one arms the timer first; the shorter ones that follow must re-arm it earlier.
+    const long = at(c.call('a', [], { timeout: 400 }));
+    const short = at(c.call('b', [], { timeout: 60 }));
+    const mid = at(c.call('c', [], { timeout: 200 }));
+    const [[sc, st], [mc, mt], [lc, lt]] = await Promise.all([short, mid, long]);
+    expect([sc, mc, lc]).toEqual(['TIMEOUT', 'TIMEOUT', 'TIMEOUT']);
+    expect(st).toBeGreaterThanOrEqual(55);
+    expect(st).toBeLessThan(190);
+    expect(mt).toBeGreaterThanOrEqual(195);
+    expect(mt).toBeLessThan(390);
+    expect(lt).toBeGreaterThanOrEqual(395);
+    // A call started after all of that still gets its own deadline.
+    const again = at(c.call('d', [], { timeout: 50 }));
+    const [code, t] = await again;
+    expect(code).toBe('TIMEOUT');
+    expect(t - lt).toBeLessThan(300);
+  });
+
   it('TIMEOUT closes the reply socket (descriptors back to where they were)', async () => {
     const s = await server(() => {});
     const c = client(s.target, { timeout: 40 });

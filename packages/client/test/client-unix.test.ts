@@ -68,6 +68,23 @@ describe('MiClient over UNIX datagram sockets', () => {
     expect(s.received[0]?.data.toString()).toBe(':pwd:\n');
   });
 
+  it('raw is a copy the reply owns, not a view of the transport receive buffer', async () => {
+    let n = 0;
+    const s = await server((_req, peer, t) => {
+      n++;
+      answerWith(t, peer, `200 OK\nn:: ${n}\n\n`);
+    });
+    const c = client(s.path);
+    const first = await c.call('x');
+    const rest = await Promise.all(Array.from({ length: 20 }, () => c.call('x')));
+    expect(first.raw.byteOffset).toBe(0);
+    expect(first.raw.buffer.byteLength).toBe(first.raw.byteLength);
+    expect(Buffer.from(first.raw).toString()).toBe('200 OK\nn:: 1\n\n');
+    expect(rest.map((r) => r.nodes[0]?.value).sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(i + 2)),
+    );
+  });
+
   it('ignores datagrams from any socket path other than the target', async () => {
     const s = await server((_req, peer) => {
       void (async () => {
