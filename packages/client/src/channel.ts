@@ -11,23 +11,27 @@ import type { SendOutcome } from '@mi-datagram/protocol';
 import { openUdpReplySocket, type UdpTransport } from '@mi-datagram/transport-udp';
 import type { UnixTransport } from '@mi-datagram/transport-unix';
 
-/**
- * Receives datagrams that came from the target (datagrams from anyone else are dropped). `data` is
- * the transport's view, valid for this call only: a handler that keeps bytes copies them.
- */
-export type ReplyHandler = (data: Uint8Array, truncated: boolean) => void;
-/** Receives socket-level failures (with the system error when the transport reports one). */
-export type FailureHandler = (error: unknown) => void;
+/** The request in flight on a channel: an object with methods, not a pair of closures per call. */
+export interface ChannelOwner {
+  /**
+   * A datagram that came from the target (datagrams from anyone else are dropped). `data` is the
+   * transport's view, valid for this call only: an owner that keeps bytes copies them.
+   */
+  reply(data: Uint8Array, truncated: boolean): void;
+  /** A socket-level failure (with the system error when the transport reports one). */
+  failed(error: unknown): void;
+}
 
+/**
+ * A reply socket, unref'd from the start: it never keeps the process alive on its own (the client
+ * does while calls are in flight).
+ */
 export interface Channel {
   send(data: Uint8Array): SendOutcome;
-  /** The handler of the request in flight; `null` while idle (stray datagrams are dropped). */
-  onReply: ReplyHandler | null;
-  onFailure: FailureHandler | null;
+  /** The request in flight; `null` while idle (stray datagrams are dropped). */
+  owner: ChannelOwner | null;
   /** The last error the transport reported, cleared by the client before each send. */
   lastError: unknown;
-  ref(): void;
-  unref(): void;
   close(): Promise<void>;
 }
 
@@ -98,26 +102,27 @@ function sameUdpPeer(
 const ON_HEAP_MAX = 64;
 
 class TransportChannel implements Channel {
-  onReply: ReplyHandler | null = null;
-  onFailure: FailureHandler | null = null;
+  owner: ChannelOwner | null = null;
   lastError: unknown = undefined;
   private transport: UnixTransport | UdpTransport | undefined;
   private sendTo: (data: Uint8Array) => SendOutcome = () => 'dropped';
 
   attach(transport: UnixTransport | UdpTransport, sendTo: (data: Uint8Array) => SendOutcome): void {
     this.transport = transport;
+    // Unref'd once, for good: ref/unref per call were two native calls each time.
+    transport.unref();
     this.sendTo = sendTo;
   }
 
   deliver(data: Uint8Array, truncated: boolean): void {
     // No copy here: the view's memory is outside the V8 heap already, so parsing it costs no
-    // allocation; the client copies what it keeps (ReplyHandler).
-    this.onReply?.(data, truncated);
+    // allocation; the client copies what it keeps (ChannelOwner.reply).
+    this.owner?.reply(data, truncated);
   }
 
   fail(error: unknown): void {
     this.lastError = error;
-    this.onFailure?.(error);
+    this.owner?.failed(error);
   }
 
   send(data: Uint8Array): SendOutcome {
@@ -128,17 +133,8 @@ class TransportChannel implements Channel {
     return this.sendTo(data.byteLength <= ON_HEAP_MAX ? Buffer.from(data) : data);
   }
 
-  ref(): void {
-    this.transport?.ref();
-  }
-
-  unref(): void {
-    this.transport?.unref();
-  }
-
   async close(): Promise<void> {
-    this.onReply = null;
-    this.onFailure = null;
+    this.owner = null;
     await this.transport?.close();
   }
 }

@@ -5,9 +5,16 @@ import {
   parseReply,
   parseSocketName,
   type RequestArgumentInput,
+  type SendOutcome,
   type SocketName,
 } from '@mi-datagram/protocol';
-import { type Channel, openChannel, type ResolvedTarget, resolveTarget } from './channel.js';
+import {
+  type Channel,
+  type ChannelOwner,
+  openChannel,
+  type ResolvedTarget,
+  resolveTarget,
+} from './channel.js';
 import { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
 import { diagnoseUnixPath, errnoOf, phraseFor } from './diagnose.js';
 import { MiClientError } from './errors.js';
@@ -70,14 +77,119 @@ export type MiCallResult<P extends MiProtocolName> = P extends 'jsonrpc' ? MiJso
 /** setTimeout's limit. */
 const MAX_TIMER = 2 ** 31 - 1;
 
-type Outcome<T> = { readonly value: T } | { readonly error: MiClientError };
-/** A call in flight: how to end it, when it times out, and its slot in the client's list. */
-interface InflightCall {
-  readonly abort: (error: MiClientError) => void;
-  /** The call's timeout (ms) and its deadline on the `performance.now()` clock. */
-  readonly timeout: number;
-  readonly deadline: number;
-  index: number;
+type CallResult = MiReply | MiJsonRpcReply;
+
+/** What a call's reply socket and signal report, handled by the client (one object per client). */
+interface CallHost {
+  reply(call: PendingCall, data: Uint8Array, truncated: boolean): void;
+  failed(call: PendingCall): void;
+  aborted(call: PendingCall): void;
+}
+
+const unsettled = (): void => {};
+
+/**
+ * A call in flight: all its state in one object, with methods instead of closures per call. It owns
+ * its reply socket while the call lasts (ChannelOwner) and listens to the call's signal, if any.
+ */
+class PendingCall implements ChannelOwner {
+  resolve: (value: CallResult) => void = unsettled;
+  reject: (error: MiClientError) => void = unsettled;
+  settled = false;
+  /** A failure of the send or socket is being diagnosed (the call ends once that is done). */
+  diagnosing = false;
+  /** The reply socket, once one was taken from the pool or opened. */
+  channel: Channel | undefined = undefined;
+  /** Slot in the client's list of calls in flight; -1 once the call ended. */
+  index = -1;
+
+  constructor(
+    private readonly host: CallHost,
+    readonly request: Uint8Array,
+    /** The JSON-RPC request id; `undefined` for a legacy call. */
+    readonly jsonRpcId: number | undefined,
+    /** The call's timeout (ms) and its deadline on the `performance.now()` clock. */
+    readonly timeout: number,
+    readonly deadline: number,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  reply(data: Uint8Array, truncated: boolean): void {
+    this.host.reply(this, data, truncated);
+  }
+
+  failed(): void {
+    this.host.failed(this);
+  }
+
+  /** The signal's `abort` event (the call is its listener object: no closure per call). */
+  handleEvent(): void {
+    this.host.aborted(this);
+  }
+}
+
+/** The call whose promise is being created: {@link captureSettlers} needs no closure per call. */
+let capturing: PendingCall | undefined;
+
+function captureSettlers(
+  resolve: (value: CallResult) => void,
+  reject: (error: MiClientError) => void,
+): void {
+  if (capturing === undefined) return;
+  capturing.resolve = resolve;
+  capturing.reject = reject;
+}
+
+function settle(call: PendingCall, result: CallResult | MiClientError): void {
+  if (result instanceof MiClientError) call.reject(result);
+  else call.resolve(result);
+}
+
+function badReply(target: string, message: string, cause?: unknown): MiClientError {
+  return new MiClientError('BAD_REPLY', message, {
+    target,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function interpretLegacy(
+  target: string,
+  data: Uint8Array,
+  truncated: boolean,
+): MiReply | MiClientError {
+  if (truncated) return badReply(target, 'reply truncated (larger than a datagram)');
+  try {
+    // Parsed from the transport's view (outside the V8 heap: decoding needs no copy of its own);
+    // `raw` is a copy the reply owns.
+    const parsed = parseReply(data);
+    return {
+      code: parsed.code,
+      reason: parsed.reason,
+      nodes: parsed.nodes,
+      form: parsed.form,
+      raw: new Uint8Array(data),
+    };
+  } catch (error) {
+    const hint = data[0] === 0x7b ? ' (looks like JSON-RPC: is this an OpenSIPS 3.x server?)' : '';
+    return badReply(target, `unreadable reply${hint}`, error);
+  }
+}
+
+/** `null`: a reply to another id, ignored. */
+function interpretJsonRpc(
+  target: string,
+  id: number,
+  data: Uint8Array,
+  truncated: boolean,
+): MiJsonRpcReply | MiClientError | null {
+  if (truncated) return badReply(target, 'reply truncated (larger than a datagram)');
+  // The reply keeps the bytes as `raw`: a copy, not the transport's view.
+  const outcome = parseJsonRpcResponse(new Uint8Array(data), id);
+  if (outcome.kind === 'foreign') return null;
+  if (outcome.kind === 'invalid') {
+    return badReply(target, `unreadable JSON-RPC reply: ${outcome.reason}`);
+  }
+  return outcome.reply;
 }
 
 /**
@@ -85,8 +197,6 @@ interface InflightCall {
  * loop's millisecond clock and may fire a fraction of a millisecond early.
  */
 const DEADLINE_SLACK_MS = 1;
-/** What a received datagram means for the call: an outcome, or `null` to ignore it. */
-type Interpret<T> = (data: Uint8Array, truncated: boolean) => Outcome<T> | null;
 
 function checkTimeout(value: number, what: string): void {
   if (!Number.isFinite(value) || value <= 0) {
@@ -116,12 +226,13 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
    * a Set churned at this rate keeps chains of its dead hash tables in old space, each holding
    * the calls it once contained, so every call's garbage survived scavenges and was promoted.
    */
-  private readonly inflight: InflightCall[] = [];
+  private readonly inflight: PendingCall[] = [];
   /**
    * One timer for all calls in flight, armed for the earliest deadline (not a setTimeout per
    * call). With one timeout for all calls a new call's deadline is never the earliest, so the
-   * timer is re-armed about once per timeout period. Unref'd: a call in flight keeps the process
-   * alive through its reply socket (ref'd while in use) or the work opening one.
+   * timer is re-armed about once per timeout period. It is armed whenever calls are in flight and
+   * ref'd exactly then: it is what keeps the process alive for them (reply sockets are unref'd
+   * for good, not ref'd and unref'd per call).
    */
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** When the armed timer fires (`performance.now()` clock); +Infinity when none is armed. */
@@ -131,6 +242,18 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   private readonly opening = new Set<Promise<unknown>>();
   private nextId = 1;
   private closed = false;
+  /** Handles what reply sockets and signals report for a call (created once per client). */
+  private readonly host: CallHost = {
+    reply: (call, data, truncated) => {
+      const result =
+        call.jsonRpcId === undefined
+          ? interpretLegacy(this.target, data, truncated)
+          : interpretJsonRpc(this.target, call.jsonRpcId, data, truncated);
+      if (result !== null) this.finish(call, result, !(result instanceof MiClientError));
+    },
+    failed: (call) => this.diagnose(call),
+    aborted: (call) => this.finish(call, this.aborted(call.signal), false),
+  };
 
   constructor(target: string, options: MiClientOptions<P> = {}) {
     try {
@@ -171,7 +294,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   call(
     command: string,
     args?: readonly MiArgument[] | JsonRpcParams,
-    options: MiCallOptions = {},
+    options?: MiCallOptions,
   ): Promise<MiReply | MiJsonRpcReply> {
     if (this.protocol === 'jsonrpc') return this.callJsonRpc(command, args, options);
     if (args !== undefined && !Array.isArray(args)) {
@@ -187,43 +310,25 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   /** A legacy text request, whatever the client's `protocol`. */
   callLegacy(
     command: string,
-    args: readonly MiArgument[] = [],
-    options: MiCallOptions = {},
+    args?: readonly MiArgument[],
+    options?: MiCallOptions,
   ): Promise<MiReply> {
     let request: Uint8Array;
     try {
-      request = encodeRequest(command, [...args]);
+      request =
+        args === undefined || args.length === 0
+          ? encodeRequest(command)
+          : encodeRequest(command, [...args]);
     } catch (error) {
       return Promise.reject(this.invalid(error));
     }
-    return this.exchange(request, options, (data, truncated) => {
-      if (truncated) return { error: this.badReply('reply truncated (larger than a datagram)') };
-      try {
-        // Parsed from the transport's view (outside the V8 heap: decoding needs no copy of its
-        // own); `raw` is a copy the reply owns.
-        const parsed = parseReply(data);
-        return {
-          value: {
-            code: parsed.code,
-            reason: parsed.reason,
-            nodes: parsed.nodes,
-            form: parsed.form,
-            raw: new Uint8Array(data),
-          },
-        };
-      } catch (error) {
-        const hint =
-          data[0] === 0x7b ? ' (looks like JSON-RPC: is this an OpenSIPS 3.x server?)' : '';
-        return { error: this.badReply(`unreadable reply${hint}`, error) };
-      }
-    });
+    return this.exchange(request, options, undefined) as Promise<MiReply>;
   }
-
   /** A JSON-RPC 2.0 request, whatever the client's `protocol`. Errors are returned as data. */
   callJsonRpc(
     method: string,
     params?: JsonRpcParams,
-    options: MiCallOptions = {},
+    options?: MiCallOptions,
   ): Promise<MiJsonRpcReply> {
     const id = this.nextId++;
     let request: Uint8Array;
@@ -239,16 +344,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
         ),
       );
     }
-    return this.exchange(request, options, (data, truncated) => {
-      if (truncated) return { error: this.badReply('reply truncated (larger than a datagram)') };
-      // The reply keeps the bytes as `raw`: a copy, not the transport's view.
-      const outcome = parseJsonRpcResponse(new Uint8Array(data), id);
-      if (outcome.kind === 'foreign') return null;
-      if (outcome.kind === 'invalid') {
-        return { error: this.badReply(`unreadable JSON-RPC reply: ${outcome.reason}`) };
-      }
-      return { value: outcome.reply };
-    });
+    return this.exchange(request, options, id) as Promise<MiJsonRpcReply>;
   }
 
   /**
@@ -259,7 +355,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     if (!this.closed) {
       this.closed = true;
       const error = new MiClientError('CLOSED', 'client closed', { target: this.target });
-      for (const call of [...this.inflight]) call.abort(error);
+      for (const call of [...this.inflight]) this.finish(call, error, false);
       this.disarm();
       for (const channel of this.idle.splice(0)) this.destroy(channel);
     }
@@ -273,13 +369,6 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return new MiClientError('REQUEST_INVALID', `invalid request: ${detail}`, {
       cause: error,
       target: this.target,
-    });
-  }
-
-  private badReply(message: string, cause?: unknown): MiClientError {
-    return new MiClientError('BAD_REPLY', message, {
-      target: this.target,
-      ...(cause === undefined ? {} : { cause }),
     });
   }
 
@@ -304,20 +393,18 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return this.resolved;
   }
 
-  private track(abort: (error: MiClientError) => void, timeout: number): InflightCall {
-    const now = performance.now();
-    const deadline = now + Math.min(timeout, MAX_TIMER);
-    const call: InflightCall = { abort, timeout, deadline, index: this.inflight.length };
+  private track(call: PendingCall, now: number): void {
+    call.index = this.inflight.length;
     this.inflight.push(call);
-    if (deadline < this.timerAt) this.arm(deadline, now);
-    return call;
+    if (call.deadline < this.timerAt) this.arm(call.deadline, now);
+    else if (call.index === 0) this.timer?.ref();
   }
 
+  /** Only with calls in flight: the timer is ref'd, and keeps the process alive for them. */
   private arm(deadline: number, now: number): void {
     this.disarm();
     this.timerAt = deadline;
     this.timer = setTimeout(this.onTimer, Math.min(Math.max(deadline - now, 0), MAX_TIMER));
-    this.timer.unref();
   }
 
   private disarm(): void {
@@ -335,10 +422,12 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     for (const call of [...this.inflight]) {
       if (call.index === -1) continue; // ended by an earlier one's timeout
       if (call.deadline - now < DEADLINE_SLACK_MS) {
-        call.abort(
+        this.finish(
+          call,
           new MiClientError('TIMEOUT', `no reply from ${this.target} within ${call.timeout} ms`, {
             target: this.target,
           }),
+          false,
         );
       } else if (call.deadline < next) {
         next = call.deadline;
@@ -347,13 +436,15 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     if (next < this.timerAt) this.arm(next, now);
   };
 
-  private untrack(call: InflightCall): void {
+  private untrack(call: PendingCall): void {
     const last = this.inflight.pop();
     if (last !== undefined && last !== call) {
       this.inflight[call.index] = last;
       last.index = call.index;
     }
     call.index = -1;
+    // Nothing in flight: the armed timer (for a deadline now gone) must not keep the process alive.
+    if (this.inflight.length === 0) this.timer?.unref();
   }
 
   /** Opens a new reply socket (the pool had none idle). */
@@ -367,10 +458,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
 
   /** Puts a clean channel back in the pool, or closes it when the pool is full or the client closed. */
   private release(channel: Channel): Promise<void> | undefined {
-    channel.onReply = null;
-    channel.onFailure = null;
+    channel.owner = null;
     if (this.closed || this.idle.length >= this.maxIdle) return this.destroy(channel);
-    channel.unref();
     this.idle.push(channel);
     return undefined;
   }
@@ -397,13 +486,13 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return this.transportError(reported, cause);
   }
 
-  private exchange<T>(
+  private exchange(
     request: Uint8Array,
-    options: MiCallOptions,
-    interpret: Interpret<T>,
-  ): Promise<T> {
-    const timeout = options.timeout ?? this.timeout;
-    const signal = options.signal;
+    options: MiCallOptions | undefined,
+    jsonRpcId: number | undefined,
+  ): Promise<CallResult> {
+    const timeout = options?.timeout ?? this.timeout;
+    const signal = options?.signal;
     if (this.closed) {
       return Promise.reject(new MiClientError('CLOSED', 'client closed', { target: this.target }));
     }
@@ -414,93 +503,93 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     }
     if (signal?.aborted) return Promise.reject(this.aborted(signal));
 
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let channel: Channel | undefined;
+    const now = performance.now();
+    const deadline = now + Math.min(timeout, MAX_TIMER);
+    const call = new PendingCall(this.host, request, jsonRpcId, timeout, deadline, signal);
+    capturing = call;
+    const promise = new Promise<CallResult>(captureSettlers);
+    capturing = undefined;
+    this.track(call, now);
+    signal?.addEventListener('abort', call, { once: true });
 
-      const finish = (outcome: Outcome<T>, reusable: boolean): void => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        this.untrack(tracked);
-        const deliver = (): void => {
-          if ('value' in outcome) resolve(outcome.value);
-          else reject(outcome.error);
-        };
-        // Still opening a socket: the acquisition callback below takes care of it.
-        if (channel === undefined) {
-          deliver();
+    // An idle socket is taken and used at once: no promise between the call and its send.
+    const pooled = this.idle.pop();
+    if (pooled !== undefined) this.start(call, pooled);
+    else this.openFor(call);
+    return promise;
+  }
+
+  /** Opens a reply socket for a call (the pool had none idle) and sends on it. */
+  private openFor(call: PendingCall): void {
+    const opening = this.open(call.timeout);
+    this.opening.add(opening);
+    const opened = (): void => {
+      this.opening.delete(opening);
+    };
+    opening.then(opened, opened);
+    opening.then(
+      (acquired) => {
+        if (call.settled) {
+          // Timed out or aborted while opening: nothing was sent on it, it is clean.
+          void this.release(acquired);
           return;
         }
-        channel.onReply = null;
-        channel.onFailure = null;
-        if (reusable) {
-          // Settle once a socket the pool has no room for is gone too.
-          const closing = this.release(channel);
-          if (closing === undefined) deliver();
-          else void closing.then(deliver);
-        } else {
-          // Never reuse it (a late reply would be taken for the next call's); the call settles
-          // once the socket and its file are gone.
-          void this.destroy(channel).then(deliver);
-        }
-      };
-      const abortCall = (error: MiClientError): void => finish({ error }, false);
-      const onAbort = (): void => finish({ error: this.aborted(signal) }, false);
-      const tracked = this.track(abortCall, timeout);
-      signal?.addEventListener('abort', onAbort, { once: true });
+        this.start(call, acquired);
+      },
+      (error: unknown) => {
+        this.finish(call, this.transportError(errnoOf(error), error), false);
+      },
+    );
+  }
 
-      const start = (acquired: Channel): void => {
-        channel = acquired;
-        acquired.lastError = undefined;
-        acquired.onReply = (data, truncated) => {
-          const outcome = interpret(data, truncated);
-          if (outcome !== null) finish(outcome, 'value' in outcome);
-        };
-        acquired.onFailure = () => {
-          acquired.onFailure = null;
-          void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
-        };
-        let sent: ReturnType<Channel['send']>;
-        try {
-          sent = acquired.send(request);
-        } catch (error) {
-          finish({ error: this.transportError(errnoOf(error), error) }, false);
-          return;
-        }
-        if (sent === 'dropped' && acquired.onFailure !== null) {
-          acquired.onFailure = null;
-          void this.diagnoseFailure(acquired).then((error) => finish({ error }, false));
-        }
-      };
+  private start(call: PendingCall, channel: Channel): void {
+    call.channel = channel;
+    channel.lastError = undefined;
+    channel.owner = call;
+    let sent: SendOutcome;
+    try {
+      sent = channel.send(call.request);
+    } catch (error) {
+      this.finish(call, this.transportError(errnoOf(error), error), false);
+      return;
+    }
+    if (sent === 'dropped') this.diagnose(call);
+  }
 
-      // An idle socket is taken and used at once: no promise between the call and its send.
-      const pooled = this.idle.pop();
-      if (pooled !== undefined) {
-        pooled.ref();
-        start(pooled);
-        return;
-      }
-      const opening = this.open(timeout);
-      this.opening.add(opening);
-      const opened = (): void => {
-        this.opening.delete(opening);
-      };
-      opening.then(opened, opened);
-      opening.then(
-        (acquired) => {
-          if (settled) {
-            // Timed out or aborted while opening: nothing was sent on it, it is clean.
-            void this.release(acquired);
-            return;
-          }
-          start(acquired);
-        },
-        (error: unknown) => {
-          finish({ error: this.transportError(errnoOf(error), error) }, false);
-        },
-      );
-    });
+  /** A failed send or socket: the call ends with the clearest TRANSPORT error found (once). */
+  private diagnose(call: PendingCall): void {
+    const channel = call.channel;
+    if (call.settled || call.diagnosing || channel === undefined) return;
+    call.diagnosing = true;
+    void this.diagnoseFailure(channel).then((error) => this.finish(call, error, false));
+  }
+
+  /**
+   * Ends a call once: off the in-flight list and its signal, its socket back to the pool
+   * (`reusable`: a clean reply came) or closed, then settles its promise.
+   */
+  private finish(call: PendingCall, result: CallResult | MiClientError, reusable: boolean): void {
+    if (call.settled) return;
+    call.settled = true;
+    call.signal?.removeEventListener('abort', call);
+    this.untrack(call);
+    const channel = call.channel;
+    // Still opening a socket: openFor takes care of it.
+    if (channel === undefined) {
+      settle(call, result);
+      return;
+    }
+    channel.owner = null;
+    if (reusable) {
+      // Settle once a socket the pool has no room for is gone too.
+      const closing = this.release(channel);
+      if (closing === undefined) settle(call, result);
+      else void closing.then(() => settle(call, result));
+    } else {
+      // Never reuse it (a late reply would be taken for the next call's); the call settles once
+      // the socket and its file are gone.
+      void this.destroy(channel).then(() => settle(call, result));
+    }
   }
 
   private aborted(signal: AbortSignal | undefined): MiClientError {
