@@ -27,6 +27,7 @@ export interface ChannelOwner {
  * does while calls are in flight).
  */
 export interface Channel {
+  /** Sends `data` as given: pass {@link sendable} bytes (small ones on the V8 heap are slow). */
   send(data: Uint8Array): SendOutcome;
   /** The request in flight; `null` while idle (stray datagrams are dropped). */
   owner: ChannelOwner | null;
@@ -101,6 +102,18 @@ function sameUdpPeer(
 /** V8 keeps typed arrays up to this many bytes on its heap (typed_array_max_size_in_heap). */
 const ON_HEAP_MAX = 64;
 
+/**
+ * The request bytes as a channel sends them. A fresh Uint8Array of up to 64 bytes (most requests)
+ * lives on the V8 heap; the transports hand the bytes to the kernel through its ArrayBuffer, which
+ * V8 then moves to a malloc'd backing store of its own (malloc, registry, sweeping, free: more than
+ * the rest of the send path). Node's shared Buffer pool takes small copies without an allocation
+ * each. The result is never written to (neither here nor by the transports, which may keep it
+ * while a send is retried), so one result may be sent any number of times.
+ */
+export function sendable(data: Uint8Array): Uint8Array {
+  return data.byteLength <= ON_HEAP_MAX ? Buffer.from(data) : data;
+}
+
 class TransportChannel implements Channel {
   owner: ChannelOwner | null = null;
   lastError: unknown = undefined;
@@ -126,11 +139,8 @@ class TransportChannel implements Channel {
   }
 
   send(data: Uint8Array): SendOutcome {
-    // A fresh Uint8Array of up to 64 bytes (most requests) lives on the V8 heap; the transports
-    // hand the bytes to the kernel through its ArrayBuffer, which V8 then moves to a malloc'd
-    // backing store of its own (malloc, registry, sweeping, free: more than the rest of the send
-    // path). Node's shared Buffer pool takes small copies without an allocation each.
-    return this.sendTo(data.byteLength <= ON_HEAP_MAX ? Buffer.from(data) : data);
+    // The client passes {@link sendable} bytes (converted once per encoding, not per send).
+    return this.sendTo(data);
   }
 
   async close(): Promise<void> {

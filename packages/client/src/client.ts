@@ -14,6 +14,7 @@ import {
   openChannel,
   type ResolvedTarget,
   resolveTarget,
+  sendable,
 } from './channel.js';
 import { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
 import { diagnoseUnixPath, errnoOf, phraseFor } from './diagnose.js';
@@ -242,6 +243,12 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   private readonly opening = new Set<Promise<unknown>>();
   private nextId = 1;
   private closed = false;
+  /**
+   * The last legacy request without arguments, as sent (a one-entry cache: monitoring loops repeat
+   * one command). The bytes are never written to after encoding, so in-flight sends may share them.
+   */
+  private lastCommand: string | undefined;
+  private lastRequest: Uint8Array | undefined;
   /** Handles what reply sockets and signals report for a call (created once per client). */
   private readonly host: CallHost = {
     reply: (call, data, truncated) => {
@@ -313,14 +320,19 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     args?: readonly MiArgument[],
     options?: MiCallOptions,
   ): Promise<MiReply> {
+    const noArgs = args === undefined || args.length === 0;
+    if (noArgs && command === this.lastCommand && this.lastRequest !== undefined) {
+      return this.exchange(this.lastRequest, options, undefined) as Promise<MiReply>;
+    }
     let request: Uint8Array;
     try {
-      request =
-        args === undefined || args.length === 0
-          ? encodeRequest(command)
-          : encodeRequest(command, [...args]);
+      request = sendable(noArgs ? encodeRequest(command) : encodeRequest(command, [...args]));
     } catch (error) {
       return Promise.reject(this.invalid(error));
+    }
+    if (noArgs && typeof command === 'string') {
+      this.lastCommand = command;
+      this.lastRequest = request;
     }
     return this.exchange(request, options, undefined) as Promise<MiReply>;
   }
@@ -333,7 +345,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     const id = this.nextId++;
     let request: Uint8Array;
     try {
-      request = encodeJsonRpcRequest(method, params, id);
+      request = sendable(encodeJsonRpcRequest(method, params, id));
     } catch (error) {
       return Promise.reject(this.invalid(error));
     }
