@@ -34,6 +34,7 @@ import type { MiRequest } from './commands.js';
 import { isMiError } from './errors.js';
 import { LOG_LEVEL, type Logger } from './logger.js';
 import type { CommandRegistry, RegisteredCommand } from './registry.js';
+import { isThenable } from './values.js';
 
 /** The guard of the listener the datagram came in on, bound to its peer; `null` = allowed. */
 export type JsonRpcGuard = (
@@ -67,14 +68,6 @@ type Answer = JsonRpcResponse | undefined;
 export type JsonRpcReply = Uint8Array | null;
 
 const NO_ARGS: readonly MiArgument[] = Object.freeze([]);
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return value instanceof Promise;

@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { JsonValue, ProcessInfo as PoolProcessInfo } from '@mi-datagram/worker-pool';
 import type { ResolvedConfig } from './config.js';
 import type { ProcessInfo } from './process-table.js';
+import { isRecord } from './values.js';
 
 /**
  * `Type=` of `ps` / `log_level` for the processes of a pool, as the original
@@ -47,10 +48,6 @@ export function encodePoolWorkerData(data: PoolWorkerData): JsonValue {
     );
   }
   return json;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isStringArray(value: unknown): value is string[] {

@@ -43,6 +43,7 @@ import {
   type ReplyClasses,
   statsSnapshot,
 } from './stats.js';
+import { isThenable } from './values.js';
 
 /**
  * Hook run after the arguments are parsed and before the handler: return a
@@ -149,14 +150,6 @@ function describePeer(peer: unknown): string {
     }
   }
   return String(peer);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 export class MiServer {

@@ -10,6 +10,7 @@
 import type { JsonValue, MiNode } from '@mi-datagram/protocol';
 import type { ListenerStats } from './access.js';
 import type { MiCommandDefinition, MiCommandResult } from './commands.js';
+import { isRecord, isThenable } from './values.js';
 
 const SUB_BITS = 4;
 const SUB = 1 << SUB_BITS;
@@ -313,10 +314,6 @@ const LISTENER_COUNTERS = [
 ] as const;
 const LEVELS: readonly string[] = ['read', 'operator', 'admin'];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
@@ -513,15 +510,11 @@ export function createStatsCommand(source: MiStatsProvider): MiCommandDefinition
     level: 'read',
     handler: (): MiCommandResult | Promise<MiCommandResult> => {
       const s = source();
-      if (!isPromiseLike(s)) return { nodes: miStatsNodes(s), json: miStatsJson(s) };
+      if (!isThenable(s)) return { nodes: miStatsNodes(s), json: miStatsJson(s) };
       return Promise.resolve(s).then((all) => ({
         nodes: miStatsNodes(all),
         json: miStatsJson(all),
       }));
     },
   };
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown }).then === 'function';
 }
