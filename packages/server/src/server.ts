@@ -122,19 +122,15 @@ interface AttachedTransport {
   readonly access: ListenerAccess;
 }
 
-function staticBytes(kind: TransportErrorKind): Uint8Array {
-  return transportErrorReply(kind);
-}
-
 const ERROR_BYTES: Readonly<Record<TransportErrorKind, Uint8Array>> = {
-  NOT_AVAILABLE: staticBytes('NOT_AVAILABLE'),
-  PARSE_ERROR: staticBytes('PARSE_ERROR'),
-  REQUEST_TOO_LARGE: staticBytes('REQUEST_TOO_LARGE'),
-  COMMAND_FAILED: staticBytes('COMMAND_FAILED'),
-  REPLY_TOO_LARGE: staticBytes('REPLY_TOO_LARGE'),
-  INTERNAL_ERROR: staticBytes('INTERNAL_ERROR'),
-  PERMISSION_DENIED: staticBytes('PERMISSION_DENIED'),
-  RATE_LIMITED: staticBytes('RATE_LIMITED'),
+  NOT_AVAILABLE: transportErrorReply('NOT_AVAILABLE'),
+  PARSE_ERROR: transportErrorReply('PARSE_ERROR'),
+  REQUEST_TOO_LARGE: transportErrorReply('REQUEST_TOO_LARGE'),
+  COMMAND_FAILED: transportErrorReply('COMMAND_FAILED'),
+  REPLY_TOO_LARGE: transportErrorReply('REPLY_TOO_LARGE'),
+  INTERNAL_ERROR: transportErrorReply('INTERNAL_ERROR'),
+  PERMISSION_DENIED: transportErrorReply('PERMISSION_DENIED'),
+  RATE_LIMITED: transportErrorReply('RATE_LIMITED'),
 };
 
 const EMPTY_ARGS: readonly MiArgument[] = Object.freeze([]);
@@ -401,17 +397,13 @@ export class MiServer {
         return;
       }
     }
-    let datagram = data;
-    let bodyOffset = head.bodyOffset;
-    if (reusesBuffers && entry.module !== 'core') {
-      // The handler may keep the request (and lazily decoded arguments) past this call.
-      datagram = data.slice();
-      bodyOffset = head.bodyOffset;
-    }
+    // The handler may keep the request (and lazily decoded arguments) past this
+    // call: copy a datagram that lives in a buffer the transport reuses.
+    const datagram = reusesBuffers && entry.module !== 'core' ? data.slice() : data;
     let args: readonly MiArgument[] = EMPTY_ARGS;
     if (!entry.noInput) {
       try {
-        args = parseArguments(datagram, bodyOffset);
+        args = parseArguments(datagram, head.bodyOffset);
       } catch (error) {
         this.#protocolError(transport, peer, error);
         return;
