@@ -13,7 +13,6 @@ import {
   type RestartPolicy,
   startWorkerPool,
   type WorkerPool,
-  WorkerPoolError,
 } from '@mi-datagram/worker-pool';
 import { buildRegistry } from './compose.js';
 import {
@@ -24,7 +23,6 @@ import {
   type SocketSpec,
   validateParams,
 } from './config.js';
-import { ConfigError } from './errors.js';
 import { bindFailure, poolSocketOptions } from './listeners.js';
 import { createLogger, LOG_LEVEL, type Logger } from './logger.js';
 import { encodePoolWorkerData, parseLogLevelRequest } from './pool-data.js';
@@ -107,16 +105,6 @@ function startFailure(config: ResolvedConfig, error: unknown): Error {
     (error instanceof UnixTransportError || error instanceof UdpTransportError)
   ) {
     return bindFailure(spec, error);
-  }
-  if (error instanceof WorkerPoolError && error.code === 'BIND_FAILED') {
-    const cause = (error.cause as { code?: unknown } | undefined)?.code;
-    if (cause === 'EADDRNOTAVAIL' || cause === 'ENOTFOUND') {
-      return new ConfigError(
-        'INVALID_PARAMETER',
-        'socket_name',
-        `invalid socket_name: ${error.message}`,
-      );
-    }
   }
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -9,8 +9,6 @@ export const WORKER_POOL_ERROR_CODES = [
   'INVALID_OPTIONS',
   /** A worker could not reach `ready` within `restart.maxStartAttempts` attempts during `startWorkerPool`. */
   'WORKER_START_FAILED',
-  /** The primary could not bind the UDP socket (`cause` holds the system error). UNIX bind errors are the transport's own. */
-  'BIND_FAILED',
   /** The pool is closing or closed. */
   'POOL_CLOSED',
   /** No live process has the PID a message was addressed to. */

@@ -1,19 +1,13 @@
 /**
  * The one socket the primary binds and every worker receives from. The
  * primary never reads from it: the UNIX transport is bound without
- * `onMessage` (no polling), the UDP socket is adopted without `onMessage`
- * (the UDP transport then stops node:dgram's reading, which would otherwise
- * consume and drop the workers' datagrams).
+ * `onMessage` (no polling), and so is the UDP socket (the UDP transport then
+ * stops node:dgram's reading, which would otherwise consume and drop the
+ * workers' datagrams).
  */
-import { createSocket, type Socket } from 'node:dgram';
-import {
-  adoptUdpSocket,
-  DEFAULT_SERVER_RECEIVE_BUFFER_SIZE,
-  resolveUdpPeer,
-  type UdpTransport,
-} from '@mi-datagram/transport-udp';
+import type { Socket } from 'node:dgram';
+import { bindUdpSocket, type UdpTransport } from '@mi-datagram/transport-udp';
 import { bindUnixSocket, type UnixTransport } from '@mi-datagram/transport-unix';
-import { errorMessage, WorkerPoolError } from './errors.js';
 import type { SocketKind } from './messages.js';
 import type { LogEntry, SocketOptions } from './options.js';
 
@@ -58,26 +52,17 @@ export async function bindSharedSocket(options: SocketOptions, log: Log): Promis
       close: () => transport.close(),
     };
   }
-  // Port 1 only satisfies the resolver's check: we want the address and family.
-  const { address, family } = await resolveUdpPeer(options.host, 1);
-  const socket = await bindDgram(address, options.port, family === 'IPv6' ? 6 : 4);
-  let transport: UdpTransport;
-  try {
-    // The buffer bindUdpSocket would ask for: shared by all workers' reads.
-    transport = adoptUdpSocket(socket, {
-      onWarning,
-      onError,
-      receiveBufferSize: DEFAULT_SERVER_RECEIVE_BUFFER_SIZE,
-    });
-  } catch (error) {
-    socket.close();
-    throw error;
-  }
+  // Bound without `onMessage`: the UDP transport stops node:dgram's reading
+  // in this process, and its socket is the handle sent to each worker.
+  const transport: UdpTransport = await bindUdpSocket(options.host, options.port, {
+    onWarning,
+    onError,
+  });
   return {
     kind: 'udp',
     address: transport.address,
     fd: null,
-    handle: socket,
+    handle: transport.socket,
     close: () => transport.close(),
   };
 }
@@ -98,40 +83,4 @@ export async function bindSharedSockets(
     throw error;
   }
   return bound;
-}
-
-function bindDgram(address: string, port: number, family: 4 | 6): Promise<Socket> {
-  const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
-  return new Promise<Socket>((resolve, reject) => {
-    const fail = (error: unknown): void => {
-      socket.removeListener('listening', onListening);
-      try {
-        socket.close();
-      } catch {
-        // never bound
-      }
-      reject(
-        new WorkerPoolError(
-          'BIND_FAILED',
-          `cannot bind udp ${address}:${port}: ${errorMessage(error)}`,
-          {
-            cause: error,
-          },
-        ),
-      );
-    };
-    const onListening = (): void => {
-      socket.removeListener('error', fail);
-      resolve(socket);
-    };
-    socket.once('error', fail);
-    socket.once('listening', onListening);
-    try {
-      // exclusive: the handle is ours to share, never routed through node:cluster.
-      socket.bind({ address, port, exclusive: true });
-    } catch (error) {
-      socket.removeListener('error', fail);
-      fail(error);
-    }
-  });
 }
