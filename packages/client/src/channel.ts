@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns/promises';
 import { isIP, SocketAddress } from 'node:net';
-import type { SendOutcome } from '@mi-datagram/protocol';
+import type { SendOutcome, SocketName } from '@mi-datagram/protocol';
 import { openUdpReplySocket, type UdpTransport } from '@mi-datagram/transport-udp';
 import type { UnixTransport } from '@mi-datagram/transport-unix';
 
@@ -54,16 +54,7 @@ export interface ChannelOptions {
 }
 
 /** Resolves a parsed `socket_name` once: host names are looked up here, never per call. */
-export async function resolveTarget(
-  parsed:
-    | { readonly kind: 'unix'; readonly path: string }
-    | {
-        readonly kind: 'udp';
-        readonly host: string;
-        readonly port: number;
-        readonly family: number;
-      },
-): Promise<ResolvedTarget> {
+export async function resolveTarget(parsed: SocketName): Promise<ResolvedTarget> {
   if (parsed.kind === 'unix') return { kind: 'unix', path: parsed.path };
   const literal = isIP(parsed.host);
   if (literal === 4 || literal === 6) {
