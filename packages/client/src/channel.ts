@@ -119,8 +119,8 @@ class TransportChannel implements Channel {
   }
 
   deliver(data: Uint8Array, truncated: boolean): void {
-    // No copy here: the view's memory is outside the V8 heap already, so parsing it costs no
-    // allocation; the client copies what it keeps (ChannelOwner.reply).
+    // No copy here: the view is valid during this call only (UNIX reply sockets receive in
+    // place), and parsing it needs no copy; the client copies what it keeps (ChannelOwner.reply).
     this.owner?.reply(data, truncated);
   }
 
@@ -153,12 +153,30 @@ export async function openChannel(
       onMessage(data, peer, info) {
         // PROTOCOL.md 1: OpenSIPS answers UNIX requests from a second, unbound socket, so an
         // anonymous peer is the normal case. Our reply socket lives in a private directory.
-        if (peer === null || peer === target.path) channel.deliver(data, info.truncated);
+        if (peer === target.path) {
+          // A server that answers from its own address (ours does): connect to it, so that each
+          // send skips the kernel's path lookup and the kernel keeps everyone else out. Never
+          // before such a reply: a connected socket refuses OpenSIPS's anonymous replies.
+          if (transport.connectedPeer === undefined) {
+            try {
+              transport.connect(target.path);
+            } catch {
+              // Gone or replaced meanwhile: sends go by address, as before.
+            }
+          }
+        } else if (peer !== null) {
+          return;
+        }
+        channel.deliver(data, info.truncated);
       },
       onError(error) {
         channel.fail(error);
       },
       socketTimeout: options.socketTimeout,
+      // One reply per request: one datagram per wakeup, read in place (the client parses it at
+      // once and copies what it keeps: ChannelOwner.reply).
+      receiveBatchSize: 1,
+      zeroCopy: true,
       ...(options.socketDir === undefined ? {} : { dir: options.socketDir }),
     });
     channel.attach(transport, (data) => transport.send(data, target.path));

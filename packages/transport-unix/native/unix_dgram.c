@@ -192,11 +192,19 @@ static int get_int_arg(napi_env env, napi_value v, const char *what, int64_t min
 /* ------------------------------------------------------------------ */
 
 /* All sockets of one env (one JS thread, one event loop) share one set of
- * receive slots: the data is copied into a JS ArrayBuffer before the batch
- * callback runs, and callbacks of one loop never nest. So memory does not grow
- * with the number of sockets. */
+ * receive slots: callbacks of one loop never nest, so memory does not grow
+ * with the number of sockets. The slots are the memory of one ArrayBuffer
+ * (created on the first poll(), held by a strong reference for the env's
+ * life): a copying socket copies each batch into a fresh ArrayBuffer of its
+ * own, an in-place socket hands JS views of the slots themselves (valid until
+ * its callback returns). The meta area after the slots holds, for in-place
+ * batches, two int32 per datagram (bytes present, flags). */
+#define ARENA_META_OFFSET ((size_t)MAX_BATCH * SLOT_SIZE)
+#define ARENA_BYTES (ARENA_META_OFFSET + (size_t)MAX_BATCH * 8)
+
 typedef struct {
-  unsigned char *slots; /* MAX_BATCH * SLOT_SIZE, allocated on first use */
+  unsigned char *slots; /* the ArrayBuffer's memory, NULL until the first poll() */
+  napi_ref buffer;      /* that ArrayBuffer */
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_un addrs[MAX_BATCH];
@@ -205,22 +213,38 @@ typedef struct {
 static void arena_free(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  arena_t *a = data;
-  if (a) {
-    free(a->slots);
-    free(a);
-  }
+  /* The slots belong to the ArrayBuffer, which the env frees with its heap;
+   * the reference goes with the env's other references. */
+  free(data);
 }
 
+/* The arena with usable slots, creating its ArrayBuffer on first use, or NULL
+ * when out of memory. JS can detach an ArrayBuffer it holds a view of (a
+ * transfer to a worker, say), and the slots must never be written to after
+ * that: a detached buffer is replaced by a new one. Called from poll() and
+ * from the poll callback (N-API calls are allowed in both). */
 static arena_t *get_arena(napi_env env) {
   void *data = NULL;
-  if (napi_get_instance_data(env, &data) == napi_ok && data) {
-    arena_t *a = data;
-    if (a->slots) return a;
-    a->slots = malloc((size_t)MAX_BATCH * SLOT_SIZE);
-    return a->slots ? a : NULL;
+  if (napi_get_instance_data(env, &data) != napi_ok || data == NULL) return NULL;
+  arena_t *a = data;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return NULL;
+  napi_value ab = NULL;
+  bool detached = false;
+  if (a->slots && (napi_get_reference_value(env, a->buffer, &ab) != napi_ok || ab == NULL ||
+                   napi_is_detached_arraybuffer(env, ab, &detached) != napi_ok || detached)) {
+    a->slots = NULL;
+    napi_delete_reference(env, a->buffer);
+    a->buffer = NULL;
   }
-  return NULL;
+  if (!a->slots) {
+    void *mem = NULL;
+    if (napi_create_arraybuffer(env, ARENA_BYTES, &mem, &ab) == napi_ok && mem != NULL &&
+        napi_create_reference(env, ab, 1, &a->buffer) == napi_ok)
+      a->slots = mem;
+  }
+  napi_close_handle_scope(env, scope);
+  return a->slots ? a : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -241,6 +265,9 @@ struct sock_s {
   int max_len;      /* longer datagrams are cut to this and flagged truncated */
   int hooked;       /* env cleanup hook registered */
   int refed;        /* poll handle keeps the loop alive */
+  int in_place;     /* JS gets views of the arena, valid during the callback only */
+  socklen_t last_len; /* sender of the last datagram delivered (0: none yet) */
+  struct sockaddr_un last_addr;
   poller_t *poller; /* NULL unless receiving */
   napi_ref wrapper; /* strong while polling, so the callback target lives */
   napi_ref callback;
@@ -419,17 +446,27 @@ static napi_value sock_bind(napi_env env, napi_callback_info info) {
 }
 
 /* connect(path) -> 0 or -errno (never throws for a syscall failure: it is
- * used to probe whether a live server sits behind a socket file) */
+ * used to probe whether a live server sits behind a socket file, and to fix a
+ * reply socket's peer). connect(null) dissolves the association. */
 static napi_value sock_connect(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1] = {NULL};
   sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
   if (!s) return NULL;
   struct sockaddr_un sa;
-  socklen_t len = argc >= 1 ? to_sockaddr(env, argv[0], &sa) : 0;
-  if (len == 0) {
-    if (argc < 1) napi_throw_type_error(env, "ERR_MISSING_ARGS", "connect(path) needs a path");
-    return NULL;
+  socklen_t len;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t == napi_null) {
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNSPEC;
+    len = sizeof(sa_family_t);
+  } else {
+    len = argc >= 1 ? to_sockaddr(env, argv[0], &sa) : 0;
+    if (len == 0) {
+      if (argc < 1) napi_throw_type_error(env, "ERR_MISSING_ARGS", "connect(path) needs a path");
+      return NULL;
+    }
   }
   int r;
   do r = connect(s->fd, (struct sockaddr *)&sa, len);
@@ -437,9 +474,10 @@ static napi_value sock_connect(napi_env env, napi_callback_info info) {
   return make_int(env, r < 0 ? -errno : 0);
 }
 
-/* send(data: Uint8Array, peer: string) -> bytes sent, or -errno
+/* send(data: Uint8Array, peer: string | null) -> bytes sent, or -errno
  * (EAGAIN/EWOULDBLOCK come back as -EAGAIN: the peer's queue or our send
- * buffer is full). Never blocks. */
+ * buffer is full). peer null: to the connected peer (no address lookup in the
+ * kernel). Never blocks. */
 static napi_value sock_send(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2] = {NULL, NULL};
@@ -458,23 +496,58 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "send(data, peer): data must be a Uint8Array");
     return NULL;
   }
+  napi_valuetype pt = napi_undefined;
+  napi_typeof(env, argv[1], &pt);
   struct sockaddr_un sa;
-  socklen_t salen = to_sockaddr(env, argv[1], &sa);
-  if (salen == 0) return NULL;
+  socklen_t salen = 0;
+  if (pt != napi_null) {
+    salen = to_sockaddr(env, argv[1], &sa);
+    if (salen == 0) return NULL;
+  }
   ssize_t r;
-  do r = sendto(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
-                (struct sockaddr *)&sa, salen);
+  do r = salen ? sendto(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
+                        (struct sockaddr *)&sa, salen)
+               : send(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
   if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
   return make_int(env, (int64_t)r);
 }
 
+/* The sender of datagram i as JS sees it: its address (from_sockaddr), or
+ * undefined when it is the sender of the datagram delivered just before on
+ * this socket (JS keeps that one: no string per datagram from one peer). */
+static napi_value peer_value(napi_env env, sock_t *s, const struct sockaddr_un *sa,
+                             socklen_t len) {
+  napi_value v = NULL;
+  if (s->last_len != 0 && len == s->last_len && memcmp(sa, &s->last_addr, len) == 0) {
+    napi_get_undefined(env, &v);
+    return v;
+  }
+  v = from_sockaddr(env, sa, len);
+  if (len == 0 || len > (socklen_t)sizeof s->last_addr) {
+    s->last_len = 0;
+  } else {
+    memcpy(&s->last_addr, sa, len);
+    s->last_len = len;
+  }
+  return v;
+}
+
 /* Delivers one recvmmsg round to JS: callback(buffer, count, peers, errno).
- * buffer: one ArrayBuffer laid out as [count x (int32 length, int32 flags)]
- * followed by the datagram bytes back to back (8-byte header per datagram;
- * flags bit 0 = truncated; `length` is the bytes present in the buffer, at
- * most max_len; the real length of a truncated datagram is not kept). One allocation per batch,
- * however many datagrams it holds. */
+ *
+ * A copying socket gets one fresh ArrayBuffer laid out as [count x (int32
+ * length, int32 flags)] followed by the datagram bytes back to back (one
+ * allocation per batch, however many datagrams it holds). An in-place socket
+ * gets the arena's ArrayBuffer itself: datagram i at i * SLOT_SIZE, its
+ * (length, flags) at ARENA_META_OFFSET + 8 * i; nothing is allocated or
+ * copied, and the bytes are only valid until the callback returns.
+ * length is the bytes present, at most max_len; flags bit 0 = truncated (the
+ * real length of a truncated datagram is not kept).
+ *
+ * peers: for one datagram its sender itself, else an array with one sender
+ * per datagram; a sender is a string (path, or abstract name starting with
+ * NUL), null for an unbound socket, or undefined for "the same sender as the
+ * datagram delivered before it on this socket". */
 static int deliver(sock_t *s, arena_t *a, int n, int err) {
   napi_env env = s->env;
   napi_handle_scope scope;
@@ -488,41 +561,48 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
   }
   if (n > 0) {
     const size_t max_len = (size_t)s->max_len;
-    size_t total = (size_t)n * 8;
-    for (int i = 0; i < n; i++) {
-      size_t len = a->msgs[i].msg_len;
-      total += len > max_len ? max_len : len;
+    napi_value ab, peers = NULL;
+    int32_t *meta;
+    unsigned char *out = NULL;
+    if (s->in_place) {
+      if (napi_get_reference_value(env, a->buffer, &ab) != napi_ok || ab == NULL) {
+        napi_close_handle_scope(env, scope);
+        return 0;
+      }
+      meta = (int32_t *)(a->slots + ARENA_META_OFFSET);
+    } else {
+      size_t total = (size_t)n * 8;
+      for (int i = 0; i < n; i++) {
+        size_t len = a->msgs[i].msg_len;
+        total += len > max_len ? max_len : len;
+      }
+      void *buf = NULL;
+      if (napi_create_arraybuffer(env, total, &buf, &ab) != napi_ok) {
+        napi_close_handle_scope(env, scope);
+        return 0;
+      }
+      meta = buf;
+      out = (unsigned char *)buf + (size_t)n * 8;
     }
-    void *buf = NULL;
-    napi_value ab, peers;
-    if (napi_create_arraybuffer(env, total, &buf, &ab) != napi_ok ||
-        napi_create_array_with_length(env, (size_t)n, &peers) != napi_ok) {
+    if (n > 1 && napi_create_array_with_length(env, (size_t)n, &peers) != napi_ok) {
       napi_close_handle_scope(env, scope);
       return 0;
     }
-    int32_t *meta = buf;
-    unsigned char *out = (unsigned char *)buf + (size_t)n * 8;
-    napi_value prev = NULL;
-    socklen_t prevlen = 0;
-    const struct sockaddr_un *prevaddr = NULL;
     for (int i = 0; i < n; i++) {
       size_t len = a->msgs[i].msg_len;
       /* msg_len is the real length (MSG_TRUNC in the flags): anything over
        * max_len is cut and flagged, never delivered as if whole. */
       int trunc = len > max_len || (a->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
       size_t have = len > max_len ? max_len : len;
-      memcpy(out, a->slots + (size_t)i * SLOT_SIZE, have);
-      out += have;
+      if (out) {
+        memcpy(out, a->slots + (size_t)i * SLOT_SIZE, have);
+        out += have;
+      }
       meta[2 * i] = (int32_t)have;
       meta[2 * i + 1] = trunc ? 1 : 0;
-      socklen_t alen = a->msgs[i].msg_hdr.msg_namelen;
-      /* consecutive datagrams from one client share one JS string */
-      if (!(prev && alen == prevlen && memcmp(prevaddr, &a->addrs[i], alen) == 0)) {
-        prev = from_sockaddr(env, &a->addrs[i], alen);
-        prevlen = alen;
-        prevaddr = &a->addrs[i];
-      }
-      napi_set_element(env, peers, (uint32_t)i, prev);
+      napi_value peer = peer_value(env, s, &a->addrs[i], a->msgs[i].msg_hdr.msg_namelen);
+      if (n == 1) peers = peer;
+      else napi_set_element(env, peers, (uint32_t)i, peer);
     }
     argv[0] = ab;
     argv[1] = make_int(env, n);
@@ -560,15 +640,16 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     return;
   }
   if (!(events & UV_READABLE)) return;
-  arena_t *a = get_arena(s->env);
-  if (!a) {
-    uv_poll_stop(h);
-    deliver(s, NULL, 0, UV_ENOMEM);
-    return;
-  }
   for (int round = 0; round < ROUNDS_PER_WAKEUP; round++) {
     /* the previous JS batch may have closed the socket */
     if (p->owner != s || s->fd < 0) return;
+    /* looked up every round: the previous JS batch may have detached it */
+    arena_t *a = get_arena(s->env);
+    if (!a) {
+      uv_poll_stop(h);
+      deliver(s, NULL, 0, UV_ENOMEM);
+      return;
+    }
     int batch = s->batch;
     for (int i = 0; i < batch; i++) {
       a->iov[i].iov_base = a->slots + (size_t)i * SLOT_SIZE;
@@ -591,15 +672,18 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     }
     if (n == 0) return;
     if (!deliver(s, a, n, 0)) return;
-    if (n < batch) return; /* drained */
+    /* drained; or one datagram per wakeup was asked for (a reply socket
+     * expects one: another round would be a syscall that finds nothing) */
+    if (n < batch || batch == 1) return;
   }
 }
 
-/* poll(callback, batchSize, maxLength): start receiving. Datagrams longer
- * than maxLength (at most SLOT_SIZE) are cut to it and flagged truncated. */
+/* poll(callback, batchSize, maxLength, inPlace): start receiving. Datagrams
+ * longer than maxLength (at most SLOT_SIZE) are cut to it and flagged
+ * truncated. inPlace: hand JS views of the receive arena (see deliver()). */
 static napi_value sock_poll(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3] = {NULL, NULL, NULL}, self;
+  size_t argc = 4;
+  napi_value argv[4] = {NULL, NULL, NULL, NULL}, self;
   sock_t *s = unwrap_open(env, info, &argc, argv, &self);
   if (!s) return NULL;
   napi_valuetype t = napi_undefined;
@@ -626,8 +710,17 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_ALREADY_POLLING", "socket is already receiving");
     return NULL;
   }
-  void *inst = NULL;
-  if (napi_get_instance_data(env, &inst) != napi_ok || inst == NULL) {
+  bool in_place = false;
+  if (argc >= 4) {
+    napi_valuetype it;
+    napi_typeof(env, argv[3], &it);
+    if (it != napi_undefined && (it != napi_boolean ||
+                                 napi_get_value_bool(env, argv[3], &in_place) != napi_ok)) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "poll(): inPlace must be a boolean");
+      return NULL;
+    }
+  }
+  if (get_arena(env) == NULL) {
     napi_throw_error(env, "ERR_OUT_OF_MEMORY", "no receive arena");
     return NULL;
   }
@@ -654,6 +747,8 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
   if (!s->refed) uv_unref((uv_handle_t *)&p->handle);
   s->batch = (int)batch;
   s->max_len = (int)max_len;
+  s->in_place = in_place;
+  s->last_len = 0;
   s->poller = p;
   if (napi_create_reference(env, argv[0], 1, &s->callback) != napi_ok ||
       napi_create_reference(env, self, 1, &s->wrapper) != napi_ok) {
@@ -920,6 +1015,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, consts, "SLOT_SIZE", make_int(env, SLOT_SIZE));
   napi_set_named_property(env, consts, "MAX_BATCH", make_int(env, MAX_BATCH));
   napi_set_named_property(env, consts, "EAGAIN", make_int(env, EAGAIN));
+  napi_set_named_property(env, consts, "ARENA_META_OFFSET", make_int(env, (int64_t)ARENA_META_OFFSET));
   NAPI_CALL(env, napi_set_named_property(env, exports, "constants", consts));
   return exports;
 }

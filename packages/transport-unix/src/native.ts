@@ -2,27 +2,38 @@ import { createRequire } from 'node:module';
 import { UnixTransportError } from './errors.js';
 
 /**
- * Receives one batch: `buffer` holds `count` headers of two int32 each
- * (bytes present, flags: bit 0 = truncated) followed by the datagram bytes
- * back to back; `peers[i]` is the sender of datagram i. When `buffer` is null,
- * `errno` is a negative libuv/errno code for a receive failure.
+ * Receives one batch of `count` datagrams. A copying socket gets a fresh
+ * `buffer` holding `count` headers of two int32 each (bytes present, flags:
+ * bit 0 = truncated) followed by the datagram bytes back to back. An in-place
+ * socket (poll's `inPlace`) gets the receive arena itself: datagram i at
+ * `i * SLOT_SIZE`, its header at `ARENA_META_OFFSET + 8 * i`, valid until the
+ * callback returns. `peers` is the sender itself when `count` is 1, else one
+ * sender per datagram; `undefined` stands for the sender of the datagram
+ * delivered just before on this socket. When `buffer` is null, `errno` is a
+ * negative libuv/errno code for a receive failure.
  */
 export type NativeBatchCallback = (
   buffer: ArrayBuffer | null,
   count: number,
-  peers: ReadonlyArray<string | null> | null,
+  peers: NativePeers,
   errno: number,
 ) => void;
+
+/** A sender (`undefined`: the previous one on this socket), or one per datagram. */
+export type NativePeers = string | null | undefined | ReadonlyArray<string | null | undefined>;
 
 /** The C object (native/unix_dgram.c); it owns one descriptor. */
 export interface NativeSocket {
   bind(path: string): void;
-  /** 0 or a negative errno; never throws for a syscall failure. */
-  connect(path: string): number;
-  /** Bytes sent or a negative errno (`-EAGAIN` when the send would block). */
-  send(data: Uint8Array, peer: string): number;
+  /** 0 or a negative errno; never throws for a syscall failure. `null` dissolves the association. */
+  connect(path: string | null): number;
+  /**
+   * Bytes sent or a negative errno (`-EAGAIN` when the send would block).
+   * `peer` null: to the connected peer.
+   */
+  send(data: Uint8Array, peer: string | null): number;
   /** Datagrams longer than `maxLength` (≤ SLOT_SIZE, 65536) are cut to it and flagged truncated. */
-  poll(callback: NativeBatchCallback, batch: number, maxLength: number): void;
+  poll(callback: NativeBatchCallback, batch: number, maxLength: number, inPlace: boolean): void;
   ref(): void;
   unref(): void;
   close(): void;
@@ -42,6 +53,7 @@ export interface NativeBinding {
     readonly SLOT_SIZE: number;
     readonly MAX_BATCH: number;
     readonly EAGAIN: number;
+    readonly ARENA_META_OFFSET: number;
   };
 }
 

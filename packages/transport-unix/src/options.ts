@@ -46,10 +46,20 @@ export interface UnixTransportOptions {
   /**
    * Datagrams read per recvmmsg() and handed to `onMessage` per batch (1–64).
    * At most 4 batches are read per wakeup, so a flood cannot starve the
-   * event loop. Use 1 when several processes share one socket and handlers
-   * are slow, so that a burst spreads over them. Default 32.
+   * event loop; with 1, one datagram per wakeup (no second system call that
+   * finds the queue empty: right for a reply socket that expects one). Use 1
+   * also when several processes share one socket and handlers are slow, so
+   * that a burst spreads over them. Default 32.
    */
   readonly receiveBatchSize?: number;
+  /**
+   * Hand `onMessage` views of the receive buffer itself instead of a copy of
+   * each batch: nothing is allocated or copied per datagram, but `data` is
+   * valid only until `onMessage` returns (the next datagram is received into
+   * the same memory): read it, or copy what you keep, before returning. For
+   * clients that parse each reply at once. Default false.
+   */
+  readonly zeroCopy?: boolean;
   /**
    * Largest datagram in both directions: `send()` throws `DATAGRAM_TOO_LARGE`
    * above it, and a received datagram longer than it (or than 65536 bytes,
@@ -85,6 +95,7 @@ export interface ResolvedOptions {
   readonly receiveBufferSize: number;
   readonly sendBufferSize: number;
   readonly receiveBatchSize: number;
+  readonly zeroCopy: boolean;
   readonly maxDatagramSize: number;
 }
 
@@ -115,6 +126,17 @@ function intOption(
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(`option ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
+  return value;
+}
+
+function boolOption(
+  options: UnixTransportOptions,
+  name: keyof UnixTransportOptions,
+  fallback: boolean,
+): boolean {
+  const value: unknown = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalid(`option ${name} must be a boolean`);
   return value;
 }
 
@@ -161,6 +183,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     receiveBufferSize: intOption(o, 'receiveBufferSize', 1, 2 ** 30, 0) || 0,
     sendBufferSize: intOption(o, 'sendBufferSize', 1, 2 ** 30, 0) || 0,
     receiveBatchSize: intOption(o, 'receiveBatchSize', 1, 64, DEFAULTS.receiveBatchSize),
+    zeroCopy: boolOption(o, 'zeroCopy', false),
     maxDatagramSize: intOption(o, 'maxDatagramSize', 0, 2 ** 30, MAX_DATAGRAM_SIZE),
   };
 }

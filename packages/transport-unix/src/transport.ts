@@ -9,7 +9,7 @@ import type {
   TransportStats,
 } from '@mi-datagram/protocol';
 import { printablePath, UnixTransportError, wrapError } from './errors.js';
-import type { NativeSocket } from './native.js';
+import { loadNative, type NativePeers, type NativeSocket } from './native.js';
 import type { ResolvedOptions, UnixPeer } from './options.js';
 
 const debug = debuglog('mi-datagram');
@@ -27,6 +27,20 @@ const errnoNames = new Map<number, string>(
 const EAGAIN = osConstants.errno.EAGAIN;
 /** The addon's receive slot (native/unix_dgram.c SLOT_SIZE): nothing longer is ever whole. */
 const RECEIVE_SLOT_SIZE = 65_536;
+
+/**
+ * The (length, flags) pairs of in-place batches, a view of the addon's receive arena (one per
+ * thread; a new one only if the arena was replaced).
+ */
+let arenaMeta: Int32Array | undefined;
+
+function arenaMetaOf(arena: ArrayBuffer): Int32Array {
+  if (arenaMeta === undefined || arenaMeta.buffer !== arena) {
+    const { ARENA_META_OFFSET, MAX_BATCH } = loadNative().constants;
+    arenaMeta = new Int32Array(arena, ARENA_META_OFFSET, MAX_BATCH * 2);
+  }
+  return arenaMeta;
+}
 
 /** {@link TransportStats} plus the reasons replies were dropped. */
 export interface UnixTransportStats extends TransportStats {
@@ -115,6 +129,10 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   #retryDelay = RETRY_FIRST_MS;
   #refed = true;
   #closed: Promise<void> | undefined;
+  /** The sender of the datagram delivered last (the addon sends `undefined` for "the same"). */
+  #lastPeer: UnixPeer = null;
+  /** The peer the socket is connected to ({@link connect}), if any. */
+  #connected: string | undefined;
   readonly #reported = new Set<string>();
 
   /** @internal use bindUnixSocket, adoptUnixSocket or openUnixReplySocket. */
@@ -130,6 +148,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
         this.#onBatch,
         init.options.receiveBatchSize,
         Math.min(init.options.maxDatagramSize, RECEIVE_SLOT_SIZE),
+        init.options.zeroCopy,
       );
     }
   }
@@ -208,6 +227,54 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     return 'dropped';
   }
 
+  /**
+   * Connects the socket to `peer`, the one peer it talks to (a client's
+   * server). Sends to `peer` then skip the kernel's address lookup (a path
+   * walk per datagram), and the kernel refuses datagrams from anyone else
+   * (their sender gets EPERM). Only for a peer that answers from its own
+   * address: OpenSIPS answers UNIX requests from a second, unbound socket,
+   * whose replies a connected socket refuses. If the peer goes away (its
+   * socket closed, or replaced by a new server at the same path), the next
+   * send to it falls back to the address and the association is dissolved.
+   * Sends to other peers are unaffected. Throws `UnixTransportError` (code
+   * `SYSCALL` with the errno, e.g. ENOENT or ECONNREFUSED) when it cannot.
+   */
+  connect(peer: string): void {
+    this.#assertOpen();
+    if (typeof peer !== 'string' || peer.length === 0) {
+      throw new UnixTransportError(
+        'INVALID_ARGUMENT',
+        'connect(peer): peer must be a socket path or an abstract name',
+      );
+    }
+    let r: number;
+    try {
+      r = this.#socket.connect(peer);
+    } catch (err) {
+      throw wrapError(err, 'connect()', peer);
+    }
+    if (r < 0) {
+      const name = errnoNames.get(-r) ?? `errno ${-r}`;
+      throw new UnixTransportError('SYSCALL', `connect to ${printablePath(peer)} failed: ${name}`, {
+        errno: name,
+        path: peer,
+      });
+    }
+    this.#connected = peer;
+  }
+
+  /** Dissolves the association made by {@link connect} (nothing if none). */
+  disconnect(): void {
+    if (this.#connected === undefined || this.#closed !== undefined) return;
+    this.#connected = undefined;
+    this.#socket.connect(null);
+  }
+
+  /** The peer given to {@link connect}, while the association lasts. */
+  get connectedPeer(): string | undefined {
+    return this.#connected;
+  }
+
   /** Stops receiving, drops pending replies, closes the socket and removes the socket file we created. Idempotent. */
   close(): Promise<void> {
     if (this.#closed === undefined) this.#closed = this.#doClose();
@@ -242,6 +309,13 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
 
   #sendNow(data: Uint8Array, peer: string): number {
     try {
+      if (peer === this.#connected) {
+        const r = this.#socket.send(data, null);
+        if (r >= 0 || r === -EAGAIN) return r;
+        // The peer went away (ECONNREFUSED: the kernel dissolved the association already). By
+        // its address the datagram finds a server that took the path over, or fails as usual.
+        this.disconnect();
+      }
       return this.#socket.send(data, peer);
     } catch (err) {
       throw wrapError(err, 'send()', peer);
@@ -251,10 +325,10 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   #onBatch = (
     buffer: ArrayBuffer | null,
     count: number,
-    peers: ReadonlyArray<string | null> | null,
+    peers: NativePeers,
     errno: number,
   ): void => {
-    if (buffer === null || peers === null) {
+    if (buffer === null) {
       const name = errnoNames.get(-errno) ?? `errno ${-errno}`;
       this.#report(
         new UnixTransportError('SYSCALL', `receive on ${this.address} failed: ${name}`, {
@@ -265,8 +339,10 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     }
     const handler = this.#handler;
     if (handler === undefined) return;
-    const meta = new Int32Array(buffer, 0, count * 2);
-    let offset = count * 8;
+    // In place: datagram i at i * SLOT_SIZE of the arena; copied: back to back after the headers.
+    const inPlace = this.#options.zeroCopy;
+    const meta = inPlace ? arenaMetaOf(buffer) : new Int32Array(buffer, 0, count * 2);
+    let offset = inPlace ? 0 : count * 8;
     let failed = false;
     let firstError: unknown;
     const c = this.#counters;
@@ -274,11 +350,14 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
       const length = meta[2 * i] ?? 0;
       const truncated = meta[2 * i + 1] === 1;
       const data = new Uint8Array(buffer, offset, length);
-      offset += length;
+      offset += inPlace ? RECEIVE_SLOT_SIZE : length;
+      const sender = count === 1 ? peers : (peers as ReadonlyArray<UnixPeer | undefined>)[i];
+      if (sender !== undefined) this.#lastPeer = sender as UnixPeer;
+      const peer = this.#lastPeer;
       c.received++;
       if (truncated) c.truncated++;
       try {
-        handler(data, peers[i] ?? null, truncated ? TRUNCATED : WHOLE);
+        handler(data, peer, truncated ? TRUNCATED : WHOLE);
       } catch (err) {
         if (!failed) {
           failed = true;
@@ -346,7 +425,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
           this.#pendingBytes -= item.data.byteLength;
           continue;
         }
-        const r = this.#socket.send(item.data, peer);
+        const r = this.#sendNow(item.data, peer);
         if (r === -EAGAIN) break;
         this.#pendingBytes -= item.data.byteLength;
         if (r >= 0) {
