@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { bindUnixSocket } from '@mi-datagram/transport-unix';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MiClient, MiClientError } from '../src/index.js';
-import { answerWith, type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
+import {
+  anonymousSocket,
+  answerWith,
+  type FakeUnixServer,
+  fakeUnixServer,
+} from './helpers/fake-unix.js';
 import { openFds, REPO, runNode, tempDir } from './helpers/proc.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -99,6 +104,62 @@ describe('MiClient over UNIX datagram sockets', () => {
     });
     const r = await client(s.path).call('x');
     expect(r.reason).toBe('OK');
+  });
+
+  it('a reply socket that heard the target answer from its own address is connected to it: others are refused', async () => {
+    const forged: string[] = [];
+    const s = await server((_req, peer, t) => {
+      void (async () => {
+        const anonymousDir = tempDir();
+        const errors: Error[] = [];
+        const other = await bindUnixSocket(join(anonymousDir.path, 'x.sock'), {
+          onError: (e) => errors.push(e),
+        });
+        const outcome = other.send(Buffer.from('200 FORGED\n\n'), peer ?? '');
+        forged.push(
+          `${outcome}${errors.length > 0 ? ` ${(errors[0] as { errno?: string }).errno}` : ''}`,
+        );
+        await other.close();
+        anonymousDir.remove();
+        answerWith(t, peer, '200 OK\n\n');
+      })();
+    });
+    const c = client(s.path, { maxIdleSockets: 1 });
+    expect((await c.call('x')).reason).toBe('OK');
+    expect((await c.call('x')).reason).toBe('OK');
+    // First call: the socket still takes anyone's datagrams (and the client drops the forgery);
+    // second call, same pooled socket: the kernel refuses the forger.
+    expect(forged).toEqual(['sent', 'dropped EPERM']);
+    expect(new Set(s.received.map((r) => r.peer)).size).toBe(1);
+  });
+
+  it('OpenSIPS-style anonymous replies keep reaching a pooled reply socket (it never connects)', async () => {
+    const replier = anonymousSocket();
+    try {
+      let n = 0;
+      const s = await server((_req, peer) => {
+        n++;
+        expect(replier.send(Buffer.from(`200 OK\nn:: ${n}\n\n`), peer ?? '')).toBeGreaterThan(0);
+      });
+      const c = client(s.path, { maxIdleSockets: 1, timeout: 1000 });
+      for (let i = 1; i <= 3; i++) expect((await c.call('x')).nodes[0]?.value).toBe(String(i));
+      expect(new Set(s.received.map((r) => r.peer)).size).toBe(1);
+    } finally {
+      replier.close();
+    }
+  });
+
+  it('a server restarted at the same path is reached through the pooled (connected) reply socket', async () => {
+    const answer: FakeUnixServer['answer'] = (_req, peer, t) =>
+      answerWith(t, peer, '200 OK\nWD:: /\n\n');
+    const first = await server(answer);
+    const c = client(first.path, { maxIdleSockets: 1 });
+    expect((await c.call('pwd')).code).toBe(200);
+    await first.close();
+    const second = await server(answer);
+    expect((await c.call('pwd')).code).toBe(200);
+    // The same reply socket both times: the pooled one went on by address.
+    expect(second.received[0]?.peer).toBe(first.received[0]?.peer);
   });
 
   it('200 concurrent calls each get their own reply (answered in reverse order)', async () => {
