@@ -8,7 +8,9 @@
  *   - MiClient: `await client.call('version')` in C closed loops on one client (encode, reply
  *     socket per outstanding call, parse, timeout timer, pool);
  *   - raw node: C reply sockets of the same transports sending pre-encoded bytes and re-sending on
- *     every reply (no encode, no parse, no timers): what Node + the transport can do;
+ *     every reply (no encode, no parse, no timers), with the transport's fast paths MiClient uses
+ *     (UNIX: receiveBatchSize 1, zeroCopy, connect(); UDP: connect()): what Node + the transport
+ *     can do;
  *   - loadgen: /work/shared/bench/loadgen.c (the instrument OpenSIPS 2.4 was measured with),
  *     compiled with gcc into a temp dir at bench time (skipped, and said so, without gcc or
  *     without the file).
@@ -138,11 +140,16 @@ async function benchRawNode(target: string, concurrency: number): Promise<Result
         port: Number(target.slice(at + 1)),
         family: host.includes(':') ? 'IPv6' : 'IPv4',
       } as const;
+      let connecting = false;
       const t = await openUdpReplySocket(
         { host },
         {
           onMessage() {
             if (counting) completed++;
+            if (!connecting) {
+              connecting = true;
+              void t.connect(peer);
+            }
             if (!stop) t.send(REQUEST, peer);
           },
         },
@@ -150,9 +157,14 @@ async function benchRawNode(target: string, concurrency: number): Promise<Result
       closers.push(() => t.close());
       t.send(REQUEST, peer);
     } else {
+      // The transport's fast paths, as MiClient uses them: one datagram per wakeup, received in
+      // place, and connected to a server that answers from its own address.
       const t = await openUnixReplySocket({
-        onMessage() {
+        receiveBatchSize: 1,
+        zeroCopy: true,
+        onMessage(_data, peer) {
           if (counting) completed++;
+          if (peer === target && t.connectedPeer === undefined) t.connect(target);
           if (!stop) t.send(REQUEST, target);
         },
       });

@@ -187,11 +187,22 @@ export async function openChannel(
     port: target.port,
     family: target.family === 6 ? ('IPv6' as const) : ('IPv4' as const),
   };
+  let connecting = false;
   const transport = await openUdpReplySocket(
     { host: target.address, family: target.family },
     {
       onMessage(data, from, info) {
-        if (sameUdpPeer(from, target)) channel.deliver(data, info.truncated);
+        if (!sameUdpPeer(from, target)) return;
+        // The server answers from the address it was sent to: connect to it, so that each send
+        // skips node:dgram's address lookup and the kernel's route lookup, and the kernel keeps
+        // everyone else out. No send is outstanding now (this is the reply to the last one).
+        if (!connecting) {
+          connecting = true;
+          transport.connect(peer).catch(() => {
+            // Sends go by address, as before.
+          });
+        }
+        channel.deliver(data, info.truncated);
       },
       onError(error) {
         channel.fail(error);

@@ -385,7 +385,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   }
 
   private transportError(errno: string | undefined, cause: unknown): MiClientError {
-    const what = errno === undefined ? 'transport failure' : phraseFor(errno);
+    const what = errno === undefined ? 'transport failure' : phraseFor(errno, this.parsed.kind);
     const detail = errno === undefined && cause instanceof Error ? `: ${cause.message}` : '';
     return new MiClientError('TRANSPORT', `${what}: ${this.target}${detail}`, {
       target: this.target,

@@ -23,7 +23,11 @@ const PHRASES: Readonly<Record<string, string>> = {
 };
 
 /** A short phrase for a system error code (`ENOENT` → `no such socket`). */
-export function phraseFor(errno: string): string {
+export function phraseFor(errno: string, kind: 'unix' | 'udp' = 'unix'): string {
+  // Over UDP the kernel says ECONNREFUSED for an ICMP "port unreachable" (a connected socket).
+  if (kind === 'udp' && errno === 'ECONNREFUSED') {
+    return 'connection refused (nothing is listening on that port)';
+  }
   return PHRASES[errno] ?? errno;
 }
 

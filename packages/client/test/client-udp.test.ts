@@ -1,4 +1,4 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MiClient, MiClientError } from '../src/index.js';
 import { type FakeUdpServer, fakeUdpServer, reply } from './helpers/fake-udp.js';
@@ -81,6 +81,36 @@ describe('MiClient over UDP (legacy)', () => {
     } finally {
       await new Promise<void>((resolve) => intruder.close(() => resolve()));
     }
+  });
+
+  it('a pooled reply socket (connected after the first reply) reaches a server restarted on the same port', async () => {
+    const answer = (_req: Buffer, from: RemoteInfo, sock: Socket): void =>
+      reply(sock, from, '200 OK\n\n');
+    const first = await server(answer);
+    const c = client(first.target, { maxIdleSockets: 1 });
+    expect((await c.call('x')).code).toBe(200);
+    await first.close();
+    servers.splice(servers.indexOf(first), 1);
+    const second = await server(answer, '127.0.0.1', first.port);
+    expect((await c.call('x')).code).toBe(200);
+    expect(second.received[0]?.from.port).toBe(first.received[0]?.from.port);
+  });
+
+  it('a server gone after answering: the next call fails at once with ECONNREFUSED, not a timeout', async () => {
+    const s = await server((_req, from, sock) => reply(sock, from, '200 OK\n\n'));
+    const c = client(s.target, { maxIdleSockets: 1, timeout: 5000 });
+    expect((await c.call('x')).code).toBe(200);
+    // Let the connect() that follows the first reply complete.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await s.close();
+    servers.splice(0);
+    const started = performance.now();
+    const error = await rejection(c.call('x'));
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(error).toMatchObject({ code: 'TRANSPORT', errno: 'ECONNREFUSED' });
+    expect(error.message).toBe(
+      `connection refused (nothing is listening on that port): ${s.target}`,
+    );
   });
 
   it('200 concurrent calls each get their own reply, even answered in reverse order', async () => {

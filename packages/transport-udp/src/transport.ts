@@ -77,6 +77,14 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
   #closePromise: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
   #referenced = true;
+  /** The peer of a completed {@link connect}, while the association lasts. */
+  #connected: { readonly address: string; readonly port: number } | undefined;
+  /** A {@link connect} in progress: its promise's reject, for close(). */
+  #connecting: ((error: UdpTransportError) => void) | undefined;
+  /** Sends made while a connect() was in progress, handed over when it ends. */
+  #waiting:
+    | Array<{ readonly data: Uint8Array; readonly address: string; readonly port: number }>
+    | undefined;
   #messageListenerRef: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
 
   // Counters.
@@ -165,6 +173,8 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
   /**
    * Sends one datagram to `peer` (whose `address` must be an IP literal of the
    * socket's family: host names are resolved once, see `resolveUdpPeer`).
+   * While a {@link connect} is in progress, sends wait for it to end (a few
+   * ticks) and are handed over in order then.
    *
    * - `'sent'`: handed over; node:dgram passes it to the kernel on this tick.
    * - `'queued'`: handed over, but behind datagrams the kernel refused with
@@ -225,17 +235,37 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     // Recorded before the hand-over so that even a completion reported at
     // once finds its entry.
     this.#push(length);
+    if (this.#connecting !== undefined) {
+      // node:dgram would send this by address once the connect completed,
+      // which libuv refuses (EISCONN): it waits for the connect instead.
+      (this.#waiting ??= []).push({ data, address, port });
+      return 'sent';
+    }
+    return this.#handOver(data, address, port, true);
+  }
+
+  /** Gives a send recorded by #push to node:dgram. `last`: its entry is the newest one. */
+  #handOver(data: Uint8Array, address: string, port: number, last: boolean): SendOutcome {
+    const connected = this.#connected;
+    const toConnected =
+      connected !== undefined && connected.port === port && connected.address === address;
+    // node:dgram sends only to its connected peer: another peer ends the association.
+    if (connected !== undefined && !toConnected) this.disconnect();
     let queued: boolean;
     try {
       // libuv tries a synchronous sendmsg first unless datagrams are already
       // waiting in its queue (they got EAGAIN); then this one waits behind them.
       queued = this.#socket.getSendQueueCount() > 0;
-      this.#socket.send(data, port, address, this.#onSendDone);
+      if (toConnected) this.#socket.send(data, this.#onSendDone);
+      else this.#socket.send(data, port, address, this.#onSendDone);
     } catch (error) {
-      // The socket was closed underneath us (its 'close' event is still to come).
-      this.#outstanding--;
-      this.#outstandingBytes -= length;
-      this.#droppedError++;
+      // The socket was closed underneath us (its 'close' event is still to
+      // come, and counts whatever is still outstanding as dropped).
+      if (last) {
+        this.#outstanding--;
+        this.#outstandingBytes -= data.byteLength;
+        this.#droppedError++;
+      }
       this.#report(
         new UdpTransportError('SEND_FAILED', `send from ${this.address} failed: ${String(error)}`, {
           address: this.address,
@@ -251,6 +281,111 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     return 'sent';
   }
 
+  /** Hands over the sends made while a connect() was in progress, in order. */
+  #flushWaiting(): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting === undefined) return;
+    for (const w of waiting) {
+      if (this.#closed) return;
+      this.#handOver(w.data, w.address, w.port, false);
+    }
+  }
+
+  /**
+   * Connects the socket to `peer`, the one peer it talks to (a client's
+   * server). Sends to `peer` then skip node:dgram's per-send address lookup
+   * and the kernel's route lookup, and the kernel keeps datagrams from anyone
+   * else out. The kernel also reports an ICMP "port unreachable" for `peer`
+   * on this socket: a later receive fails with ECONNREFUSED, reported through
+   * `onError` (`SOCKET_ERROR`), instead of nothing at all. Only for a peer
+   * that answers from the address it is sent to. A send to another peer
+   * dissolves the association first; connect only while no send is
+   * outstanding (completions are counted in order). Rejects with
+   * `INVALID_ARGUMENT`, `CLOSED`, or `SOCKET_ERROR` (with the system code)
+   * when the kernel refuses.
+   */
+  connect(peer: UdpPeer): Promise<void> {
+    if (typeof peer !== 'object' || peer === null) {
+      return Promise.reject(invalidArgument('peer must be an object'));
+    }
+    const { address, port } = peer;
+    if (typeof port !== 'number' || !(port >= 1 && port <= 65535) || Math.floor(port) !== port) {
+      return Promise.reject(
+        invalidArgument(`peer port must be an integer from 1 to 65535, got ${String(port)}`),
+      );
+    }
+    if (typeof address !== 'string' || isIP(address) !== this.#familyNumber) {
+      return Promise.reject(
+        invalidArgument(
+          `peer address must be an ${this.family} literal for ${this.address}, got ${String(address)}`,
+        ),
+      );
+    }
+    if (this.#closed) {
+      return Promise.reject(
+        new UdpTransportError('CLOSED', `transport ${this.address} is closed`, {
+          address: this.address,
+        }),
+      );
+    }
+    if (this.#connecting !== undefined) {
+      return Promise.reject(invalidArgument('a connect() is in progress already'));
+    }
+    const connected = this.#connected;
+    if (connected?.address === address && connected.port === port) return Promise.resolve();
+    this.disconnect();
+    const target = formatUdpAddress(address, port, this.family);
+    return new Promise<void>((resolve, reject) => {
+      this.#connecting = reject;
+      try {
+        this.#socket.connect(port, address, (error?: Error) => {
+          if (this.#connecting !== reject) return; // closed meanwhile: rejected already
+          this.#connecting = undefined;
+          if (error === undefined || error === null) {
+            this.#connected = { address, port };
+            this.#flushWaiting();
+            resolve();
+            return;
+          }
+          this.#flushWaiting();
+          reject(
+            new UdpTransportError('SOCKET_ERROR', `connect to ${target} failed: ${error.message}`, {
+              address: target,
+              cause: error,
+              ...systemCodeDetail(error),
+            }),
+          );
+        });
+      } catch (error) {
+        this.#connecting = undefined;
+        this.#flushWaiting();
+        reject(
+          new UdpTransportError('SOCKET_ERROR', `connect to ${target} failed: ${String(error)}`, {
+            address: target,
+            cause: error,
+          }),
+        );
+      }
+    });
+  }
+
+  /** Dissolves the association made by {@link connect} (nothing if none). */
+  disconnect(): void {
+    if (this.#connected === undefined || this.#closed) return;
+    this.#connected = undefined;
+    try {
+      this.#socket.disconnect();
+    } catch {
+      // Not connected after all (ERR_SOCKET_DGRAM_NOT_CONNECTED): nothing to undo.
+    }
+  }
+
+  /** The peer given to {@link connect}, once it completed and while the association lasts. */
+  get connectedPeer(): { readonly address: string; readonly port: number } | undefined {
+    return this.#connected;
+  }
+
   /**
    * Stops receiving at once, lets the sends already handed over reach the
    * kernel, then closes the socket: datagrams still waiting in libuv's queue
@@ -262,6 +397,17 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     this.#closed = true;
     this.#removeMessageListener();
     this.#clearTimer();
+    const connecting = this.#connecting;
+    // Sends waiting for a connect are never handed over: close counts them dropped.
+    this.#waiting = undefined;
+    if (connecting !== undefined) {
+      this.#connecting = undefined;
+      connecting(
+        new UdpTransportError('CLOSED', `transport ${this.address} closed while connecting`, {
+          address: this.address,
+        }),
+      );
+    }
     this.#closePromise = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
       // node:dgram hands a send to libuv on a later tick (after its address

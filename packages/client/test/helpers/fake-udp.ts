@@ -12,16 +12,20 @@ export interface FakeUdpServer {
   close(): Promise<void>;
 }
 
-export async function fakeUdpServer(answer: Answer, host = '127.0.0.1'): Promise<FakeUdpServer> {
+export async function fakeUdpServer(
+  answer: Answer,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<FakeUdpServer> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, host, () => resolve());
+    socket.bind(port, host, () => resolve());
   });
-  const port = socket.address().port;
+  const bound = socket.address().port;
   const server: FakeUdpServer = {
-    target: host.includes(':') ? `udp:[${host}]:${port}` : `udp:${host}:${port}`,
-    port,
+    target: host.includes(':') ? `udp:[${host}]:${bound}` : `udp:${host}:${bound}`,
+    port: bound,
     received: [],
     answer,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
