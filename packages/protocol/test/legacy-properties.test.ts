@@ -101,7 +101,7 @@ function whyUnencodable(arg: RequestArgumentInput): string | null {
   if (name !== null) {
     const n = latin(toBytes(name));
     if (n === '') return 'empty name';
-    if (/["\n]|::|:$/.test(n) || isBlank(n.charCodeAt(0)) || isBlank(n.charCodeAt(n.length - 1))) {
+    if (/["\n]|::/.test(n) || isBlank(n.charCodeAt(0)) || isBlank(n.charCodeAt(n.length - 1))) {
       return 'bad name';
     }
   }

@@ -43,8 +43,9 @@ function isDigit(c: number): boolean {
 }
 
 /**
- * Splits the text after `name:: ` into value and attributes. The wire format
- * does not delimit them (PROTOCOL.md 3), so this rule decides:
+ * Splits `text[from, to)`, the text after `name:: `, into value and
+ * attributes. The wire format does not delimit them (PROTOCOL.md 3), so this
+ * rule decides:
  *
  * 1. No `=`, or no space before the first `=`: the whole text is the value
  *    and there are no attributes.
@@ -57,35 +58,36 @@ function isDigit(c: number): boolean {
  * So the node value may contain spaces; attribute names after the first may
  * contain spaces (`Log level=2`); the last attribute value may contain spaces
  * (`Type=SIP receiver udp:127.0.0.1:5060 `); other attribute values may not.
+ *
+ * Works on indices into the whole reply text: no slice of the line, no
+ * intermediate object (a reply of many nodes allocates only what it returns).
  */
-function splitAttributes(text: string): { value: string; attributes: MiAttribute[] } {
+function parseNode(text: string, from: number, to: number, name: string | null): ParsedNode {
   const attributes: MiAttribute[] = [];
-  const firstEq = text.indexOf('=');
-  if (firstEq <= 0) return { value: text, attributes };
-  const sp = text.lastIndexOf(' ', firstEq - 1);
-  if (sp < 0) return { value: text, attributes };
+  const firstEq = text.indexOf('=', from);
+  // No space before the first `=` (or no `=` on this line): all value.
+  const sp = firstEq <= from || firstEq >= to ? -1 : text.lastIndexOf(' ', firstEq - 1);
+  if (sp < from) return node(name, from === to ? null : text.slice(from, to), attributes);
   let attrName = text.slice(sp + 1, firstEq);
   let valueStart = firstEq + 1;
   for (;;) {
-    const space = text.indexOf(' ', valueStart);
-    const nextEq = space < 0 ? -1 : text.indexOf('=', space + 1);
+    let space = text.indexOf(' ', valueStart);
+    if (space >= to) space = -1;
+    let nextEq = space < 0 ? -1 : text.indexOf('=', space + 1);
+    if (nextEq >= to) nextEq = -1;
     if (nextEq < 0) {
-      attributes.push([attrName, text.slice(valueStart)]);
+      attributes.push([attrName, text.slice(valueStart, to)]);
       break;
     }
     attributes.push([attrName, text.slice(valueStart, space)]);
     attrName = text.slice(space + 1, nextEq);
     valueStart = nextEq + 1;
   }
-  return { value: text.slice(0, sp), attributes };
+  return node(name, sp === from ? null : text.slice(from, sp), attributes);
 }
 
-function parseNodeText(text: string): ParsedNode {
-  const sep = text.indexOf(':: ');
-  const name = sep < 0 ? null : text.slice(0, sep);
-  const rest = sep < 0 ? text : text.slice(sep + 3);
-  const { value, attributes } = splitAttributes(rest);
-  return { name, value: value === '' ? null : value, attributes, children: [] };
+function node(name: string | null, value: string | null, attributes: MiAttribute[]): ParsedNode {
+  return { name, value, attributes, children: [] };
 }
 
 /**
@@ -158,10 +160,16 @@ export function parseReply(datagram: Uint8Array, options?: ParseReplyOptions): P
         p += indent.length;
       }
     }
-    const node = parseNodeText(text.slice(p, lineEnd));
+    // `name:: ` ends at the first `:: ` of the line.
+    let sep = text.indexOf(':: ', p);
+    if (sep + 3 > lineEnd) sep = -1;
+    const parsed =
+      sep < 0
+        ? parseNode(text, p, lineEnd, null)
+        : parseNode(text, sep + 3, lineEnd, text.slice(p, sep));
     levels.length = depth + 1;
-    levels[depth]!.push(node);
-    levels.push(node.children);
+    levels[depth]!.push(parsed);
+    levels.push(parsed.children);
     prevDepth = depth;
     start = lineEnd + 1;
   }

@@ -4,7 +4,7 @@
  * express instead of writing bytes that would parse differently.
  */
 
-import { BACKSLASH, COLON, isBlank, NL, QUOTE } from './bytes.js';
+import { BACKSLASH, COLON, isBlank, NL, QUOTE, SPACE } from './bytes.js';
 import { MiProtocolError } from './errors.js';
 import { MAX_DATAGRAM_SIZE } from './limits.js';
 import { encodeWellFormed } from './text.js';
@@ -104,8 +104,9 @@ interface Planned {
 
 /**
  * A name must read back unchanged from `NAME::`: non-empty (an empty name is
- * absent), no `"`, no `\n`, no `::` (the first `::` splits), not ending in
- * `:` (`a:` + `::` splits after `a`), no blank at either end (trimmed).
+ * absent), no `"`, no `\n`, no `::` (the first `::` splits), no blank at
+ * either end (trimmed). A name ending in `:` is written `NAME ::` (`a:` +
+ * `::` would split after `a`; the parser right-trims the name).
  */
 function checkName(b: Uint8Array, index: number): void {
   const n = b.length;
@@ -116,7 +117,11 @@ function checkName(b: Uint8Array, index: number): void {
   if (s & HAS_QUOTE) throw unencodable("a name cannot contain '\"'", index);
   if (s & HAS_NL) throw unencodable('a name cannot contain a newline', index);
   if (s & HAS_SEPARATOR) throw unencodable('a name cannot contain "::"', index);
-  if (b[n - 1] === COLON) throw unencodable('a name cannot end with ":"', index);
+}
+
+/** A name ending in `:` is followed by a space before `::` (see checkName). */
+function namePadding(name: Uint8Array): number {
+  return name[name.length - 1] === COLON ? 1 : 0;
 }
 
 function plan(arg: RequestArgumentInput, index: number): Planned {
@@ -138,7 +143,7 @@ function plan(arg: RequestArgumentInput, index: number): Planned {
 
   if (name !== null) {
     checkName(name, index);
-    const head = name.length + 2; // NAME::
+    const head = name.length + namePadding(name) + 2; // NAME:: (or NAME ::)
     if (value === null) return { name, separator: true, value, form: FORM.PLAIN, size: head + 1 };
     const s = scan(value);
     // After "::" everything to the end of the line is the value, "::" included.
@@ -244,6 +249,7 @@ export function encodeRequest(
     if (p.name !== null) {
       out.set(p.name, o);
       o += p.name.length;
+      if (namePadding(p.name) === 1) out[o++] = SPACE;
     }
     if (p.separator) {
       out[o++] = COLON;

@@ -48,7 +48,8 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
 
 /** Decodes a whole array as UTF-8 (invalid sequences become U+FFFD). */
 export function decodeAll(bytes: Uint8Array): string {
-  return decodeUtf8(bytes, 0, bytes.length);
+  // Past the short-ASCII path, straight to the decoder (no subarray view to allocate).
+  return bytes.length <= SHORT_ASCII ? decodeUtf8(bytes, 0, bytes.length) : decoder.decode(bytes);
 }
 
 /** UTF-8 encoding; lone surrogates become U+FFFD (EF BF BD). */
