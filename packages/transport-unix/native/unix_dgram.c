@@ -3,9 +3,10 @@
  *
  * A deliberately small Node-API addon (node_api.h + libuv uv_poll) that gives
  * JavaScript AF_UNIX SOCK_DGRAM sockets: create, adopt an inherited
- * descriptor, bind (filesystem path or Linux abstract name), connect (used to
- * probe a socket file), send with MSG_DONTWAIT, and receive in batches with
- * the sender's address and a truncation flag.
+ * descriptor, bind (filesystem path or Linux abstract name), connect (to
+ * probe a socket file, or to fix a client's peer), send with MSG_DONTWAIT,
+ * and receive in batches with the sender's address and a truncation flag,
+ * copied into a fresh ArrayBuffer or handed over in place.
  *
  * Rules kept throughout:
  *  - caller input is validated and answered with a thrown TypeError/Error,
