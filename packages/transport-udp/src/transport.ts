@@ -238,7 +238,8 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     if (this.#connecting !== undefined) {
       // node:dgram would send this by address once the connect completed,
       // which libuv refuses (EISCONN): it waits for the connect instead.
-      (this.#waiting ??= []).push({ data, address, port });
+      if (this.#waiting === undefined) this.#waiting = [];
+      this.#waiting.push({ data, address, port });
       return 'sent';
     }
     return this.#handOver(data, address, port, true);
