@@ -105,24 +105,41 @@ async function benchClient(target: string, concurrency: number): Promise<Result>
     }
   };
   const loops = Array.from({ length: concurrency }, loop);
-  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
-  counting = true;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-  const elapsed = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  const count = latencies.length;
+  const { rps, cpuPerCall } = await measure(
+    () => {
+      counting = true;
+    },
+    () => latencies.length,
+  );
   stop = true;
   await Promise.all(loops);
   await client.close();
   latencies.sort((a, b) => a - b);
   return {
-    rps: count / elapsed,
-    cpuPerCall: (used.user + used.system) / count,
+    rps,
+    cpuPerCall,
     p50: percentile(latencies, 0.5) * 1000,
     p99: percentile(latencies, 0.99) * 1000,
   };
+}
+
+/**
+ * Waits out the warm-up, calls `start` (from then on the loops count), then measures calls/s and
+ * this process's CPU time per call over BENCH_SECONDS; `count` reads the calls counted so far.
+ */
+async function measure(
+  start: () => void,
+  count: () => number,
+): Promise<{ rps: number; cpuPerCall: number }> {
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  start();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const calls = count();
+  return { rps: calls / elapsed, cpuPerCall: (used.user + used.system) / calls };
 }
 
 /** C raw reply sockets of the transport, each re-sending the same bytes on every reply. */
@@ -172,17 +189,15 @@ async function benchRawNode(target: string, concurrency: number): Promise<Result
       t.send(REQUEST, target);
     }
   }
-  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
-  counting = true;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-  const elapsed = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  const count = completed;
+  const result = await measure(
+    () => {
+      counting = true;
+    },
+    () => completed,
+  );
   stop = true;
   await Promise.all(closers.map((close) => close()));
-  return { rps: count / elapsed, cpuPerCall: (used.user + used.system) / count };
+  return result;
 }
 
 function buildLoadgen(dir: string): string | undefined {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MiClient, MiClientError } from '../src/index.js';
 import { type FakeUdpServer, fakeUdpServer, reply } from './helpers/fake-udp.js';
 import { openFds } from './helpers/proc.js';
+import { rejection } from './helpers/rejection.js';
 
 const servers: FakeUdpServer[] = [];
 const clients: MiClient<'legacy' | 'jsonrpc'>[] = [];
@@ -25,16 +26,6 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-async function rejection(promise: Promise<unknown>): Promise<MiClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MiClientError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 

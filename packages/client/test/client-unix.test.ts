@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bindUnixSocket } from '@mi-datagram/transport-unix';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MiClient, MiClientError } from '../src/index.js';
+import { MiClient } from '../src/index.js';
 import {
   anonymousSocket,
   answerWith,
@@ -10,6 +10,7 @@ import {
   fakeUnixServer,
 } from './helpers/fake-unix.js';
 import { openFds, REPO, runNode, tempDir } from './helpers/proc.js';
+import { rejection } from './helpers/rejection.js';
 
 let dir: ReturnType<typeof tempDir>;
 /** Where the clients under test create their reply sockets. */
@@ -44,16 +45,6 @@ function client<P extends 'legacy' | 'jsonrpc' = 'legacy'>(
   const c = new MiClient<P>(target, { socketDir: replyDir.path, ...options });
   clients.push(c);
   return c;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MiClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MiClientError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const replySockets = (): string[] => readdirSync(replyDir.path);
