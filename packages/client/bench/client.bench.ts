@@ -15,6 +15,8 @@
  *     compiled with gcc into a temp dir at bench time (skipped, and said so, without gcc or
  *     without the file).
  * The ratio MiClient/raw says how much the client costs; the server is the same for all.
+ * `server busy` is the share of one CPU the server process used during each measurement (from
+ * /proc/PID/stat): near 100% the server is the bottleneck, well below it the client is.
  * Each cell runs BENCH_ROUNDS rounds of MiClient, raw node and loadgen back to back (on a shared
  * machine the load changes between rounds); every figure is the median over the rounds, the
  * ratios the medians of the per-round ratios.
@@ -45,6 +47,8 @@ const REQUEST = new TextEncoder().encode(':version:\n');
 
 interface Result {
   readonly rps: number;
+  /** Share of one CPU the server process used during the window (1 = a whole core). */
+  readonly serverBusy?: number;
   /** CPU time (user + system) of this process per completed call, in µs. */
   readonly cpuPerCall?: number;
   readonly p50?: number;
@@ -65,9 +69,28 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
-async function startServer(
-  socketName: string,
-): Promise<{ address: string; stop(): Promise<void> }> {
+interface Server {
+  readonly address: string;
+  /** CPU time (user + system) the server process has used so far, in seconds. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function startServer(socketName: string): Promise<Server> {
   const child = spawn(process.execPath, [SERVER_CLI, '--socket-name', socketName], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -84,6 +107,7 @@ async function startServer(
   });
   return {
     address,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -91,7 +115,8 @@ async function startServer(
   };
 }
 
-async function benchClient(target: string, concurrency: number): Promise<Result> {
+async function benchClient(server: Server, concurrency: number): Promise<Result> {
+  const target = server.address;
   const client = new MiClient(target, { timeout: 5000 });
   const latencies: number[] = [];
   let counting = false;
@@ -105,7 +130,8 @@ async function benchClient(target: string, concurrency: number): Promise<Result>
     }
   };
   const loops = Array.from({ length: concurrency }, loop);
-  const { rps, cpuPerCall } = await measure(
+  const { rps, cpuPerCall, serverBusy } = await measure(
+    server,
     () => {
       counting = true;
     },
@@ -118,6 +144,7 @@ async function benchClient(target: string, concurrency: number): Promise<Result>
   return {
     rps,
     cpuPerCall,
+    serverBusy,
     p50: percentile(latencies, 0.5) * 1000,
     p99: percentile(latencies, 0.99) * 1000,
   };
@@ -128,22 +155,26 @@ async function benchClient(target: string, concurrency: number): Promise<Result>
  * this process's CPU time per call over BENCH_SECONDS; `count` reads the calls counted so far.
  */
 async function measure(
+  server: Server,
   start: () => void,
   count: () => number,
-): Promise<{ rps: number; cpuPerCall: number }> {
+): Promise<{ rps: number; cpuPerCall: number; serverBusy: number }> {
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   start();
   const cpu = process.cpuUsage();
+  const serverCpu = server.cpuSeconds();
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   const elapsed = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  const serverBusy = (server.cpuSeconds() - serverCpu) / elapsed;
   const calls = count();
-  return { rps: calls / elapsed, cpuPerCall: (used.user + used.system) / calls };
+  return { rps: calls / elapsed, cpuPerCall: (used.user + used.system) / calls, serverBusy };
 }
 
 /** C raw reply sockets of the transport, each re-sending the same bytes on every reply. */
-async function benchRawNode(target: string, concurrency: number): Promise<Result> {
+async function benchRawNode(server: Server, concurrency: number): Promise<Result> {
+  const target = server.address;
   let completed = 0;
   let counting = false;
   let stop = false;
@@ -190,6 +221,7 @@ async function benchRawNode(target: string, concurrency: number): Promise<Result
     }
   }
   const result = await measure(
+    server,
     () => {
       counting = true;
     },
@@ -217,8 +249,12 @@ function buildLoadgen(dir: string): string | undefined {
   }
 }
 
-function benchLoadgen(binary: string, target: string, concurrency: number): Result {
+function benchLoadgen(binary: string, server: Server, concurrency: number): Result {
+  const target = server.address;
   const t = target.startsWith('udp:') ? target : `unix:${target}`;
+  // loadgen's whole run, its start included (a few ms in SECONDS).
+  const serverCpu = server.cpuSeconds();
+  const started = performance.now();
   const out = execFileSync(
     binary,
     ['-t', t, '-c', String(concurrency), '-d', String(SECONDS), '-r', ':version:\\n'],
@@ -226,19 +262,22 @@ function benchLoadgen(binary: string, target: string, concurrency: number): Resu
       encoding: 'utf8',
     },
   );
+  const serverBusy = (server.cpuSeconds() - serverCpu) / ((performance.now() - started) / 1000);
   const field = (name: string): number =>
     Number(new RegExp(`${name}=([0-9.]+)`).exec(out)?.[1] ?? Number.NaN);
-  return { rps: field('rps'), p50: field('p50_us'), p99: field('p99_us') };
+  return { rps: field('rps'), p50: field('p50_us'), p99: field('p99_us'), serverBusy };
 }
 
 const fmt = (n: number | undefined): string =>
   n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
+const percent = (share: number): string =>
+  Number.isNaN(share) ? '-' : `${Math.round(share * 100)}%`;
 const ratio = (a: number, b: number | undefined): string =>
   b === undefined || Number.isNaN(b) ? '-' : (a / b).toFixed(2);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mi-client-bench-'));
-  const servers: Array<{ address: string; stop(): Promise<void> }> = [];
+  const servers: Server[] = [];
   try {
     const loadgen = buildLoadgen(dir);
     servers.push(await startServer(join(dir, 'bench.sock')));
@@ -259,9 +298,9 @@ async function main(): Promise<void> {
         const raws: Result[] = [];
         const lgs: (Result | undefined)[] = [];
         for (let round = 0; round < ROUNDS; round++) {
-          clients.push(await benchClient(server.address, c));
-          raws.push(await benchRawNode(server.address, c));
-          lgs.push(loadgen === undefined ? undefined : benchLoadgen(loadgen, server.address, c));
+          clients.push(await benchClient(server, c));
+          raws.push(await benchRawNode(server, c));
+          lgs.push(loadgen === undefined ? undefined : benchLoadgen(loadgen, server, c));
         }
         const of = (results: readonly (Result | undefined)[], key: keyof Result): number =>
           median(results.map((r) => r?.[key]));
@@ -275,6 +314,7 @@ async function main(): Promise<void> {
           fmt(of(raws, 'rps')),
           fmt(of(lgs, 'rps')),
           `${of(clients, 'cpuPerCall').toFixed(1)}/${of(raws, 'cpuPerCall').toFixed(1)}`,
+          [clients, raws, lgs].map((r) => percent(of(r, 'serverBusy'))).join('/'),
           ratio(perRound(raws), 1),
           loadgen === undefined ? '-' : ratio(perRound(lgs), 1),
         ]);
@@ -288,6 +328,7 @@ async function main(): Promise<void> {
       'raw node/s',
       'loadgen/s',
       'CPU µs/call MiClient/raw',
+      'server busy MiClient/raw/loadgen',
       'client/raw',
       'client/loadgen',
     ];
