@@ -16,7 +16,7 @@ export interface UnixTransportOptions {
   /**
    * Called for each received datagram, in arrival order (several per wakeup).
    * `data` is a view into a buffer shared by the batch: copy it if you keep
-   * it for long. Omit it and the socket does not receive at all (the primary
+   * it for long (with `zeroCopy`, it is valid only until this call returns). Omit it and the socket does not receive at all (the primary
    * of a worker pool binds only). An exception thrown here becomes an
    * uncaught exception after the rest of the batch has been delivered, as
    * for any event listener. Default: none.
