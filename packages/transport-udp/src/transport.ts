@@ -190,16 +190,8 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
    */
   send(data: Uint8Array, peer: UdpPeer): SendOutcome {
     if (!(data instanceof Uint8Array)) throw invalidArgument('data must be a Uint8Array');
-    if (typeof peer !== 'object' || peer === null) throw invalidArgument('peer must be an object');
+    this.#checkPeer(peer);
     const { address, port } = peer;
-    if (typeof port !== 'number' || !(port >= 1 && port <= 65535) || Math.floor(port) !== port) {
-      throw invalidArgument(`peer port must be an integer from 1 to 65535, got ${String(port)}`);
-    }
-    if (typeof address !== 'string' || isIP(address) !== this.#familyNumber) {
-      throw invalidArgument(
-        `peer address must be an ${this.family} literal for ${this.address}, got ${String(address)}`,
-      );
-    }
     if (this.#closed) {
       this.#droppedClosed++;
       return 'dropped';
@@ -243,6 +235,20 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
       return 'sent';
     }
     return this.#handOver(data, address, port, true);
+  }
+
+  /** Throws `INVALID_ARGUMENT` unless `peer` is a port and an IP literal of this socket's family. */
+  #checkPeer(peer: unknown): asserts peer is UdpPeer {
+    if (typeof peer !== 'object' || peer === null) throw invalidArgument('peer must be an object');
+    const { address, port } = peer as { readonly address?: unknown; readonly port?: unknown };
+    if (typeof port !== 'number' || !(port >= 1 && port <= 65535) || Math.floor(port) !== port) {
+      throw invalidArgument(`peer port must be an integer from 1 to 65535, got ${String(port)}`);
+    }
+    if (typeof address !== 'string' || isIP(address) !== this.#familyNumber) {
+      throw invalidArgument(
+        `peer address must be an ${this.family} literal for ${this.address}, got ${String(address)}`,
+      );
+    }
   }
 
   /** Gives a send recorded by #push to node:dgram. `last`: its entry is the newest one. */
@@ -307,22 +313,12 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
    * when the kernel refuses.
    */
   connect(peer: UdpPeer): Promise<void> {
-    if (typeof peer !== 'object' || peer === null) {
-      return Promise.reject(invalidArgument('peer must be an object'));
+    try {
+      this.#checkPeer(peer);
+    } catch (error) {
+      return Promise.reject(error);
     }
     const { address, port } = peer;
-    if (typeof port !== 'number' || !(port >= 1 && port <= 65535) || Math.floor(port) !== port) {
-      return Promise.reject(
-        invalidArgument(`peer port must be an integer from 1 to 65535, got ${String(port)}`),
-      );
-    }
-    if (typeof address !== 'string' || isIP(address) !== this.#familyNumber) {
-      return Promise.reject(
-        invalidArgument(
-          `peer address must be an ${this.family} literal for ${this.address}, got ${String(address)}`,
-        ),
-      );
-    }
     if (this.#closed) {
       return Promise.reject(
         new UdpTransportError('CLOSED', `transport ${this.address} is closed`, {
