@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 /** Stable machine-readable codes of {@link UnixTransportError}; match on these, not on messages. */
 export const UnixTransportErrorCode = {
   /** Something other than a socket (regular file, directory, symlink, …) sits at the path; it was left untouched. */
@@ -104,4 +105,13 @@ export function wrapError(err: unknown, what: string, path?: string): UnixTransp
     ...(errno === undefined ? {} : { errno }),
     ...(path === undefined ? {} : { path }),
   });
+}
+
+const errnoNames = new Map<number, string>(
+  Object.entries(osConstants.errno).map(([name, n]) => [n, name] as const),
+);
+
+/** The name of a (positive) errno value: `ENOENT`, or `errno N` when Node does not know it. */
+export function errnoName(n: number): string {
+  return errnoNames.get(n) ?? `errno ${n}`;
 }

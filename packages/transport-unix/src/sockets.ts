@@ -4,7 +4,7 @@ import { chmod, chown, link, lstat, mkdtemp, open, rename, rm, unlink } from 'no
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { debuglog } from 'node:util';
-import { printablePath, UnixTransportError, wrapError } from './errors.js';
+import { errnoName, printablePath, UnixTransportError, wrapError } from './errors.js';
 import { loadNative, type NativeSocket } from './native.js';
 import {
   DEFAULTS,
@@ -208,11 +208,6 @@ async function inspectExisting(
     path,
     errno: name,
   });
-}
-
-function errnoName(n: number): string {
-  for (const [name, value] of Object.entries(osConstants.errno)) if (value === n) return name;
-  return `errno ${n}`;
 }
 
 /**

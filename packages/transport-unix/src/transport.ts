@@ -8,7 +8,7 @@ import type {
   SendOutcome,
   TransportStats,
 } from '@mi-datagram/protocol';
-import { printablePath, UnixTransportError, wrapError } from './errors.js';
+import { errnoName, printablePath, UnixTransportError, wrapError } from './errors.js';
 import { loadNative, type NativePeers, type NativeSocket } from './native.js';
 import type { ResolvedOptions, UnixPeer } from './options.js';
 
@@ -21,9 +21,6 @@ const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
 const RETRY_FIRST_MS = 1;
 const RETRY_MAX_MS = 32;
 
-const errnoNames = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, n]) => [n, name] as const),
-);
 const EAGAIN = osConstants.errno.EAGAIN;
 /** The addon's receive slot (native/unix_dgram.c SLOT_SIZE): nothing longer is ever whole. */
 const RECEIVE_SLOT_SIZE = 65_536;
@@ -254,7 +251,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
       throw wrapError(err, 'connect()', peer);
     }
     if (r < 0) {
-      const name = errnoNames.get(-r) ?? `errno ${-r}`;
+      const name = errnoName(-r);
       throw new UnixTransportError('SYSCALL', `connect to ${printablePath(peer)} failed: ${name}`, {
         errno: name,
         path: peer,
@@ -329,7 +326,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     errno: number,
   ): void => {
     if (buffer === null) {
-      const name = errnoNames.get(-errno) ?? `errno ${-errno}`;
+      const name = errnoName(-errno);
       this.#report(
         new UnixTransportError('SYSCALL', `receive on ${this.address} failed: ${name}`, {
           errno: name,
@@ -460,7 +457,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     const c = this.#counters;
     c.dropped++;
     c.droppedUnreachable++;
-    const name = errnoNames.get(-r) ?? `errno ${-r}`;
+    const name = errnoName(-r);
     this.#reportOnce(
       name,
       new UnixTransportError(
