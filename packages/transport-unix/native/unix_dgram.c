@@ -206,6 +206,7 @@ static int get_int_arg(napi_env env, napi_value v, const char *what, int64_t min
 typedef struct {
   unsigned char *slots; /* the ArrayBuffer's memory, NULL until the first poll() */
   napi_ref buffer;      /* that ArrayBuffer */
+  int exposed;          /* handed to JS by an in-place socket (only then can JS detach it) */
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_un addrs[MAX_BATCH];
@@ -228,6 +229,9 @@ static arena_t *get_arena(napi_env env) {
   void *data = NULL;
   if (napi_get_instance_data(env, &data) != napi_ok || data == NULL) return NULL;
   arena_t *a = data;
+  /* A buffer JS never saw cannot have been detached: no N-API call on the
+   * copying sockets' path. */
+  if (a->slots && !a->exposed) return a;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return NULL;
   napi_value ab = NULL;
@@ -235,6 +239,7 @@ static arena_t *get_arena(napi_env env) {
   if (a->slots && (napi_get_reference_value(env, a->buffer, &ab) != napi_ok || ab == NULL ||
                    napi_is_detached_arraybuffer(env, ab, &detached) != napi_ok || detached)) {
     a->slots = NULL;
+    a->exposed = 0;
     napi_delete_reference(env, a->buffer);
     a->buffer = NULL;
   }
@@ -571,6 +576,7 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
         return 0;
       }
       meta = (int32_t *)(a->slots + ARENA_META_OFFSET);
+      a->exposed = 1;
     } else {
       size_t total = (size_t)n * 8;
       for (int i = 0; i < n; i++) {
