@@ -31,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -106,57 +108,165 @@ static napi_value make_undefined(napi_env env) {
   return v;
 }
 
+/* Sender addresses are bytes, JS strings are UTF-16. A path that is valid
+ * UTF-8 becomes the string it spells; every byte that is not part of valid
+ * UTF-8 becomes the lone surrogate U+DC80 + (byte - 0x80) ("surrogateescape",
+ * PEP 383), which valid UTF-8 never produces. The mapping is one-to-one, so
+ * two different senders are never the same string, and a string received
+ * from here is encoded back to the very same bytes. */
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
+static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp) {
+  unsigned char c = p[0];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  size_t len;
+  uint32_t v, min;
+  if (c >= 0xC2 && c <= 0xDF) len = 2, v = c & 0x1F, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, v = c & 0x0F, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, v = c & 0x07, min = 0x10000;
+  else return 0;
+  if (len > n) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (p[i] & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return len;
+}
+
+/* bytes -> JS string (see above). */
+static napi_value bytes_to_string(napi_env env, const char *bytes, size_t n) {
+  napi_value v = NULL;
+  const unsigned char *p = (const unsigned char *)bytes;
+  size_t i = 0;
+  uint32_t cp;
+  /* the common case: valid UTF-8, no escaping needed */
+  while (i < n) {
+    size_t l = utf8_seq(p + i, n - i, &cp);
+    if (l == 0) break;
+    i += l;
+  }
+  if (i == n) {
+    napi_create_string_utf8(env, bytes, n, &v);
+    return v;
+  }
+  char16_t out[2 * 108 + 2];
+  size_t o = 0;
+  for (i = 0; i < n && o + 2 <= sizeof out / sizeof out[0];) {
+    size_t l = utf8_seq(p + i, n - i, &cp);
+    if (l == 0) {
+      out[o++] = (char16_t)(0xDC00 + p[i]);
+      i++;
+      continue;
+    }
+    i += l;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out[o++] = (char16_t)(0xD800 + (cp >> 10));
+      out[o++] = (char16_t)(0xDC00 + (cp & 0x3FF));
+    } else {
+      out[o++] = (char16_t)cp;
+    }
+  }
+  napi_create_string_utf16(env, out, o, &v);
+  return v;
+}
+
+/* JS string -> bytes (the inverse of bytes_to_string). Returns the byte
+ * count, or (size_t)-1 when it does not fit in `size` bytes. */
+static size_t string_to_bytes(const char16_t *in, size_t n, char *buf, size_t size) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t c = in[i];
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && in[i + 1] >= 0xDC00 && in[i + 1] <= 0xDFFF) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (in[i + 1] - 0xDC00);
+      i++;
+    } else if (c >= 0xDC80 && c <= 0xDCFF) {
+      if (o + 1 > size) return (size_t)-1;
+      buf[o++] = (char)(c - 0xDC00);
+      continue;
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      c = 0xFFFD; /* any other lone surrogate: as V8 would encode it */
+    }
+    size_t l = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (o + l > size) return (size_t)-1;
+    unsigned char *q = (unsigned char *)buf + o;
+    if (l == 1) q[0] = (unsigned char)c;
+    else if (l == 2) q[0] = 0xC0 | (c >> 6), q[1] = 0x80 | (c & 0x3F);
+    else if (l == 3)
+      q[0] = 0xE0 | (c >> 12), q[1] = 0x80 | ((c >> 6) & 0x3F), q[2] = 0x80 | (c & 0x3F);
+    else
+      q[0] = 0xF0 | (c >> 18), q[1] = 0x80 | ((c >> 12) & 0x3F), q[2] = 0x80 | ((c >> 6) & 0x3F),
+      q[3] = 0x80 | (c & 0x3F);
+    o += l;
+  }
+  return o;
+}
+
 /* Reads a JS string into a sockaddr_un. A leading NUL means a Linux abstract
- * name whose address length is exact (every byte counts, no terminator).
- * Returns the address length, or 0 after throwing a TypeError. */
+ * name whose address length is exact (every byte counts, no terminator). A
+ * file path may use all 108 bytes of sun_path: the kernel accepts a path
+ * without its terminating NUL when the address length says so (a sender bound
+ * like that must be answerable). Returns the address length, or 0 after
+ * throwing a TypeError. */
 static socklen_t to_sockaddr(napi_env env, napi_value value, struct sockaddr_un *sa) {
   napi_valuetype t;
   if (napi_typeof(env, value, &t) != napi_ok || t != napi_string) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "socket path must be a string");
     return 0;
   }
+  /* Buffer one byte larger than sun_path so overlong input is detected. */
+  char buf[sizeof(sa->sun_path) + 2];
   size_t len = 0;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) {
+  if (napi_get_value_string_utf8(env, value, buf, sizeof buf, &len) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "socket path must be a string");
     return 0;
+  }
+  /* U+FFFD (EF BF BD) in the result may be an escaped byte or a lone
+   * surrogate that V8 replaced: read the UTF-16 and encode it ourselves.
+   * Likewise when the output was cut (overlong input). */
+  if (len >= sizeof buf - 1 || memmem(buf, len, "\xEF\xBF\xBD", 3) != NULL) {
+    char16_t u[sizeof buf];
+    size_t ulen = 0;
+    if (napi_get_value_string_utf16(env, value, u, sizeof u / sizeof u[0], &ulen) != napi_ok) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path could not be read");
+      return 0;
+    }
+    len = ulen >= sizeof u / sizeof u[0] - 1 ? (size_t)-1 : string_to_bytes(u, ulen, buf, sizeof buf);
+    if (len == (size_t)-1) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path too long for sun_path");
+      return 0;
+    }
   }
   if (len == 0) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path must not be empty");
     return 0;
   }
-  /* Buffer one byte larger than sun_path so overlong input is detected. */
-  char buf[sizeof(sa->sun_path) + 2];
-  size_t copied = 0;
   if (len > (size_t)SUN_PATH_MAX) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path too long for sun_path");
     return 0;
   }
-  if (napi_get_value_string_utf8(env, value, buf, sizeof buf, &copied) != napi_ok ||
-      copied != len) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path could not be read");
-    return 0;
-  }
   memset(sa, 0, sizeof *sa);
   sa->sun_family = AF_UNIX;
-  if (buf[0] == '\0') {
-    memcpy(sa->sun_path, buf, len);
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-  }
-  /* A filesystem path needs its terminating NUL inside sun_path, and must
-   * not contain NUL bytes itself. */
-  if (len >= (size_t)SUN_PATH_MAX || memchr(buf, '\0', len) != NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE",
-                          len >= (size_t)SUN_PATH_MAX ? "socket path too long for sun_path"
-                                                      : "socket path contains a NUL byte");
+  memcpy(sa->sun_path, buf, len);
+  if (buf[0] == '\0') return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  /* A filesystem path must not contain NUL bytes itself. */
+  if (memchr(buf, '\0', len) != NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket path contains a NUL byte");
     return 0;
   }
-  memcpy(sa->sun_path, buf, len);
+  if (len == (size_t)SUN_PATH_MAX) return (socklen_t)sizeof *sa;
   return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
 }
 
 /* Converts a received/queried address into a JS value: the path string, an
  * abstract name as a string starting with '\0', or null for an unnamed
- * (unbound) socket. */
+ * (unbound) socket. The kernel reports one byte more than sockaddr_un for a
+ * path of all 108 bytes (it counts a terminator that does not fit). */
 static napi_value from_sockaddr(napi_env env, const struct sockaddr_un *sa, socklen_t salen) {
   napi_value v = NULL;
   size_t off = offsetof(struct sockaddr_un, sun_path);
@@ -167,8 +277,7 @@ static napi_value from_sockaddr(napi_env env, const struct sockaddr_un *sa, sock
   size_t n = (size_t)salen - off;
   if (n > sizeof(sa->sun_path)) n = sizeof(sa->sun_path);
   if (sa->sun_path[0] != '\0') n = strnlen(sa->sun_path, n);
-  napi_create_string_utf8(env, sa->sun_path, n, &v);
-  return v;
+  return bytes_to_string(env, sa->sun_path, n);
 }
 
 static int get_int_arg(napi_env env, napi_value v, const char *what, int64_t min, int64_t max,
@@ -199,9 +308,13 @@ static int get_int_arg(napi_env env, napi_value v, const char *what, int64_t min
  * life): a copying socket copies each batch into a fresh ArrayBuffer of its
  * own, an in-place socket hands JS views of the slots themselves (valid until
  * its callback returns). The meta area after the slots holds, for in-place
- * batches, two int32 per datagram (bytes present, flags). */
+ * batches, two int32 per datagram (bytes present, flags), then the creds
+ * area two int32 per datagram (sender uid, sender gid; -1 when the kernel
+ * gave no credentials). */
 #define ARENA_META_OFFSET ((size_t)MAX_BATCH * SLOT_SIZE)
-#define ARENA_BYTES (ARENA_META_OFFSET + (size_t)MAX_BATCH * 8)
+#define ARENA_CREDS_OFFSET (ARENA_META_OFFSET + (size_t)MAX_BATCH * 8)
+#define ARENA_BYTES (ARENA_CREDS_OFFSET + (size_t)MAX_BATCH * 8)
+#define CMSG_BYTES CMSG_SPACE(sizeof(struct ucred))
 
 typedef struct {
   unsigned char *slots; /* the ArrayBuffer's memory, NULL until the first poll() */
@@ -210,6 +323,11 @@ typedef struct {
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_un addrs[MAX_BATCH];
+  /* SCM_CREDENTIALS of each datagram (SO_PASSCRED is on while polling) */
+  union {
+    char buf[CMSG_BYTES];
+    struct cmsghdr align;
+  } ctl[MAX_BATCH];
 } arena_t;
 
 static void arena_free(napi_env env, void *data, void *hint) {
@@ -254,6 +372,49 @@ static arena_t *get_arena(napi_env env) {
 }
 
 /* ------------------------------------------------------------------ */
+/* descriptors owned by socket objects (all threads of the process)    */
+/* ------------------------------------------------------------------ */
+
+/* Adopting a descriptor that a socket object of this process already owns
+ * would close it twice (the second close hits whatever reuses the number):
+ * such an adoption is refused. Creation + marking and closing + unmarking
+ * happen under the lock, so a number is never marked for a closed fd. */
+static uv_once_t owned_once = UV_ONCE_INIT;
+static uv_mutex_t owned_lock;
+static unsigned char *owned_bits;
+static size_t owned_size; /* bytes */
+
+static void owned_init(void) { uv_mutex_init(&owned_lock); }
+
+static void owned_lock_acquire(void) {
+  uv_once(&owned_once, owned_init);
+  uv_mutex_lock(&owned_lock);
+}
+
+static int owned_test(int fd) {
+  size_t i = (size_t)fd / 8;
+  return i < owned_size && (owned_bits[i] & (1u << (fd % 8))) != 0;
+}
+
+/* 0 on success, -1 when out of memory. Call with the lock held. */
+static int owned_set(int fd, int on) {
+  size_t i = (size_t)fd / 8;
+  if (i >= owned_size) {
+    if (!on) return 0;
+    size_t n = owned_size ? owned_size : 64;
+    while (n <= i) n *= 2;
+    unsigned char *b = realloc(owned_bits, n);
+    if (!b) return -1;
+    memset(b + owned_size, 0, n - owned_size);
+    owned_bits = b;
+    owned_size = n;
+  }
+  if (on) owned_bits[i] |= (unsigned char)(1u << (fd % 8));
+  else owned_bits[i] &= (unsigned char)~(1u << (fd % 8));
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* the socket object                                                   */
 /* ------------------------------------------------------------------ */
 
@@ -262,6 +423,10 @@ typedef struct sock_s sock_t;
 typedef struct {
   uv_poll_t handle;
   sock_t *owner; /* NULL once the socket let go of it */
+  int closing;   /* uv_close() requested */
+  /* Keeps the env (and this addon's code) alive until the close callback has
+   * run: a worker thread's env must not go away with the handle still open. */
+  napi_async_cleanup_hook_handle hook;
 } poller_t;
 
 struct sock_s {
@@ -274,12 +439,37 @@ struct sock_s {
   int in_place;     /* JS gets views of the arena, valid during the callback only */
   socklen_t last_len; /* sender of the last datagram delivered (0: none yet) */
   struct sockaddr_un last_addr;
+  uint32_t last_uid; /* ... and its credentials */
+  uint32_t last_gid;
   poller_t *poller; /* NULL unless receiving */
   napi_ref wrapper; /* strong while polling, so the callback target lives */
   napi_ref callback;
 };
 
-static void poller_closed(uv_handle_t *h) { free(h->data); }
+static void poller_closed(uv_handle_t *h) {
+  poller_t *p = h->data;
+  /* The last thing this addon does for the handle: after this, the env may
+   * finish its teardown (and unload us). */
+  if (p->hook) napi_remove_async_cleanup_hook(p->hook);
+  free(p);
+}
+
+static void poller_close(poller_t *p) {
+  p->owner = NULL;
+  if (p->closing) return;
+  p->closing = 1;
+  uv_poll_stop(&p->handle);
+  p->handle.data = p;
+  uv_close((uv_handle_t *)&p->handle, poller_closed);
+}
+
+/* Async env cleanup hook (worker thread ending, process exit): starts the
+ * handle's close; poller_closed() says when it is done. */
+static void poller_async_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
+  poller_t *p = arg;
+  if (p->owner) p->owner->poller = NULL;
+  poller_close(p);
+}
 
 /* Stops polling and closes the descriptor. Safe to call any number of times,
  * from close(), the env cleanup hook and the finalizer. `use_napi` is 0 when
@@ -288,17 +478,17 @@ static void sock_shutdown(sock_t *s, int use_napi) {
   if (s->poller) {
     poller_t *p = s->poller;
     s->poller = NULL;
-    p->owner = NULL;
-    uv_poll_stop(&p->handle);
-    p->handle.data = p;
-    uv_close((uv_handle_t *)&p->handle, poller_closed);
+    poller_close(p);
   }
   if (s->fd >= 0) {
     int fd = s->fd;
     s->fd = -1;
     /* Linux always releases the descriptor, even when close() reports EINTR:
      * never retry (that could close a descriptor reused by another thread). */
+    owned_lock_acquire();
     close(fd);
+    owned_set(fd, 0);
+    uv_mutex_unlock(&owned_lock);
   }
   if (use_napi) {
     if (s->callback) {
@@ -376,8 +566,16 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
   napi_valuetype t = napi_undefined;
   if (argc >= 1) napi_typeof(env, argv[0], &t);
   if (t == napi_undefined) {
+    owned_lock_acquire();
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return throw_errno(env, errno, "socket");
+    int err = errno;
+    if (fd >= 0 && owned_set(fd, 1) < 0) {
+      close(fd);
+      fd = -1;
+      err = ENOMEM;
+    }
+    uv_mutex_unlock(&owned_lock);
+    if (fd < 0) return throw_errno(env, err, "socket");
   } else {
     int64_t n;
     if (!get_int_arg(env, argv[0], "fd", 0, INT32_MAX, &n)) return NULL;
@@ -414,10 +612,26 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
     int fdfl = fcntl(fd, F_GETFD);
     if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
       return throw_errno(env, errno, "fcntl");
+    owned_lock_acquire();
+    int taken = owned_test(fd);
+    int failed = !taken && owned_set(fd, 1) < 0;
+    uv_mutex_unlock(&owned_lock);
+    if (taken) {
+      napi_throw_error(env, "FD_ALREADY_OWNED",
+                       "descriptor is already owned by another socket of this process");
+      return NULL;
+    }
+    if (failed) {
+      napi_throw_error(env, "ERR_OUT_OF_MEMORY", "out of memory");
+      return NULL;
+    }
   }
   sock_t *s = calloc(1, sizeof *s);
   if (!s) {
+    owned_lock_acquire();
     if (t == napi_undefined) close(fd);
+    owned_set(fd, 0);
+    uv_mutex_unlock(&owned_lock);
     napi_throw_error(env, "ERR_OUT_OF_MEMORY", "out of memory");
     return NULL;
   }
@@ -427,7 +641,10 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
   s->max_len = SLOT_SIZE;
   s->refed = 1;
   if (napi_wrap(env, self, s, sock_finalize, NULL, NULL) != napi_ok) {
+    owned_lock_acquire();
     if (t == napi_undefined) close(fd);
+    owned_set(fd, 0);
+    uv_mutex_unlock(&owned_lock);
     free(s);
     return throw_napi_failure(env, "napi_wrap");
   }
@@ -480,13 +697,53 @@ static napi_value sock_connect(napi_env env, napi_callback_info info) {
   return make_int(env, r < 0 ? -errno : 0);
 }
 
-/* send(data: Uint8Array, peer: string | null) -> bytes sent, or -errno
- * (EAGAIN/EWOULDBLOCK come back as -EAGAIN: the peer's queue or our send
- * buffer is full). peer null: to the connected peer (no address lookup in the
- * kernel). Never blocks. */
+/* The address of the proc magic link for descriptor fd: resolving it reaches
+ * the very inode fd refers to, whatever happens to the path meanwhile. */
+static socklen_t proc_fd_addr(int fd, struct sockaddr_un *sa) {
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d", fd);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
+}
+
+/* sendto() a socket file only if it is owned by `uid`: the file is opened
+ * with O_PATH|O_NOFOLLOW (no symlink as the last component), checked with
+ * fstat (a socket, owner uid) and the datagram goes through that handle
+ * (/proc/self/fd/N), so a path swapped after the check is not followed.
+ * -EACCES when it is not such a file. */
+static ssize_t send_if_owned(int fd, const void *data, size_t length, const char *path,
+                             uint32_t uid) {
+  int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (pfd < 0) return errno == ELOOP ? -EACCES : -errno;
+  struct stat st;
+  ssize_t r;
+  if (fstat(pfd, &st) < 0) {
+    r = -errno;
+  } else if (!S_ISSOCK(st.st_mode) || st.st_uid != (uid_t)uid) {
+    r = -EACCES;
+  } else {
+    struct sockaddr_un via;
+    socklen_t vlen = proc_fd_addr(pfd, &via);
+    do r = sendto(fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
+                  (struct sockaddr *)&via, vlen);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
+  }
+  close(pfd);
+  return r;
+}
+
+/* send(data: Uint8Array, peer: string | null, uid?: number) -> bytes sent, or
+ * -errno (EAGAIN/EWOULDBLOCK come back as -EAGAIN: the peer's queue or our
+ * send buffer is full). peer null: to the connected peer (no address lookup
+ * in the kernel). uid: the credentials the request from `peer` came with;
+ * when it is not our own effective uid, a file path is only written to if
+ * the socket file there belongs to that uid (-EACCES otherwise), so a reply
+ * cannot be steered (by swapping a symlink in) into a socket the requester
+ * could not write to itself. Never blocks. */
 static napi_value sock_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2] = {NULL, NULL};
+  size_t argc = 3;
+  napi_value argv[3] = {NULL, NULL, NULL};
   sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
   if (!s) return NULL;
   bool is_ta = false;
@@ -510,6 +767,21 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
     salen = to_sockaddr(env, argv[1], &sa);
     if (salen == 0) return NULL;
   }
+  int64_t uid = -1;
+  if (argc >= 3) {
+    napi_valuetype ut;
+    napi_typeof(env, argv[2], &ut);
+    if (ut != napi_undefined && !get_int_arg(env, argv[2], "uid", -1, UINT32_MAX, &uid))
+      return NULL;
+  }
+  if (uid >= 0 && uid != (int64_t)UINT32_MAX && salen && sa.sun_path[0] != '\0' &&
+      (uid_t)uid != geteuid()) {
+    /* sun_path need not hold a terminator (a path of all 108 bytes) */
+    char path[SUN_PATH_MAX + 1];
+    memcpy(path, sa.sun_path, SUN_PATH_MAX);
+    path[SUN_PATH_MAX] = '\0';
+    return make_int(env, (int64_t)send_if_owned(s->fd, data, length, path, (uint32_t)uid));
+  }
   ssize_t r;
   do r = salen ? sendto(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
                         (struct sockaddr *)&sa, salen)
@@ -523,20 +795,39 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
  * undefined when it is the sender of the datagram delivered just before on
  * this socket (JS keeps that one: no string per datagram from one peer). */
 static napi_value peer_value(napi_env env, sock_t *s, const struct sockaddr_un *sa,
-                             socklen_t len) {
+                             socklen_t len, uint32_t uid, uint32_t gid) {
   napi_value v = NULL;
-  if (s->last_len != 0 && len == s->last_len && memcmp(sa, &s->last_addr, len) == 0) {
+  /* the kernel reports 111 for a path of all 108 bytes; sa holds 110 */
+  if (len > (socklen_t)sizeof *sa) len = (socklen_t)sizeof *sa;
+  if (s->last_len != 0 && len == s->last_len && uid == s->last_uid && gid == s->last_gid &&
+      memcmp(sa, &s->last_addr, len) == 0) {
     napi_get_undefined(env, &v);
     return v;
   }
   v = from_sockaddr(env, sa, len);
-  if (len == 0 || len > (socklen_t)sizeof s->last_addr) {
+  if (len == 0) {
     s->last_len = 0;
   } else {
     memcpy(&s->last_addr, sa, len);
     s->last_len = len;
+    s->last_uid = uid;
+    s->last_gid = gid;
   }
   return v;
+}
+
+/* The sender's credentials of datagram i (SCM_CREDENTIALS), -1 if none. */
+static void creds_of(const struct msghdr *m, uint32_t *uid, uint32_t *gid) {
+  *uid = *gid = (uint32_t)-1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+        c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+      struct ucred cr;
+      memcpy(&cr, CMSG_DATA(c), sizeof cr);
+      *uid = cr.uid;
+      *gid = cr.gid;
+    }
+  }
 }
 
 /* Delivers one recvmmsg round to JS: callback(buffer, count, peers, errno).
@@ -568,7 +859,7 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
   if (n > 0) {
     const size_t max_len = (size_t)s->max_len;
     napi_value ab, peers = NULL;
-    int32_t *meta;
+    int32_t *meta, *creds;
     unsigned char *out = NULL;
     if (s->in_place) {
       if (napi_get_reference_value(env, a->buffer, &ab) != napi_ok || ab == NULL) {
@@ -576,6 +867,7 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
         return 0;
       }
       meta = (int32_t *)(a->slots + ARENA_META_OFFSET);
+      creds = (int32_t *)(a->slots + ARENA_CREDS_OFFSET);
       a->exposed = 1;
     } else {
       size_t total = (size_t)n * 8;
@@ -583,6 +875,8 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
         size_t len = a->msgs[i].msg_len;
         total += len > max_len ? max_len : len;
       }
+      /* the credentials last, 4-byte aligned, so that they end the buffer */
+      total = ((total + 3) & ~(size_t)3) + (size_t)n * 8;
       void *buf = NULL;
       if (napi_create_arraybuffer(env, total, &buf, &ab) != napi_ok) {
         napi_close_handle_scope(env, scope);
@@ -590,6 +884,7 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
       }
       meta = buf;
       out = (unsigned char *)buf + (size_t)n * 8;
+      creds = (int32_t *)((unsigned char *)buf + total - (size_t)n * 8);
     }
     if (n > 1 && napi_create_array_with_length(env, (size_t)n, &peers) != napi_ok) {
       napi_close_handle_scope(env, scope);
@@ -605,9 +900,14 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
         memcpy(out, a->slots + (size_t)i * SLOT_SIZE, have);
         out += have;
       }
+      uint32_t uid, gid;
+      creds_of(&a->msgs[i].msg_hdr, &uid, &gid);
       meta[2 * i] = (int32_t)have;
       meta[2 * i + 1] = trunc ? 1 : 0;
-      napi_value peer = peer_value(env, s, &a->addrs[i], a->msgs[i].msg_hdr.msg_namelen);
+      creds[2 * i] = (int32_t)uid;
+      creds[2 * i + 1] = (int32_t)gid;
+      napi_value peer =
+          peer_value(env, s, &a->addrs[i], a->msgs[i].msg_hdr.msg_namelen, uid, gid);
       if (n == 1) peers = peer;
       else napi_set_element(env, peers, (uint32_t)i, peer);
     }
@@ -625,6 +925,11 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
   /* make_callback (not call_function): runs process.nextTick callbacks and
    * microtasks queued by the handlers, as for any other I/O callback. */
   napi_status st = napi_make_callback(env, NULL, self, cb, 4, argv, &result);
+  if (st != napi_ok) {
+    /* JS may not have taken in this batch's senders: the next batch must
+     * name its first sender instead of saying "the same as before". */
+    s->last_len = 0;
+  }
   if (st == napi_pending_exception) {
     napi_value exc;
     if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
@@ -641,9 +946,16 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   sock_t *s = p->owner;
   if (!s || s->fd < 0) return;
   if (status < 0) {
-    /* Report once and stop polling: a persistent poll error would spin. */
-    uv_poll_stop(h);
-    deliver(s, NULL, 0, status);
+    /* libuv stopped the poll on POLLERR and says EBADF. The real cause is the
+     * socket's pending error (reading it clears it, e.g. ECONNRESET when a
+     * connected peer went away): report that and keep receiving. Only an
+     * error that does not clear stops receiving (it would spin). */
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
+    int restart = err != 0 && err != EBADF && err != ENOTSOCK;
+    if (!restart || uv_poll_start(h, UV_READABLE, on_readable) < 0) uv_poll_stop(h);
+    deliver(s, NULL, 0, err != 0 ? -err : status);
     return;
   }
   if (!(events & UV_READABLE)) return;
@@ -666,6 +978,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       a->msgs[i].msg_hdr.msg_iovlen = 1;
       a->msgs[i].msg_hdr.msg_name = &a->addrs[i];
       a->msgs[i].msg_hdr.msg_namelen = sizeof a->addrs[i];
+      a->msgs[i].msg_hdr.msg_control = a->ctl[i].buf;
+      a->msgs[i].msg_hdr.msg_controllen = sizeof a->ctl[i].buf;
       a->msgs[i].msg_len = 0;
     }
     int n;
@@ -738,6 +1052,12 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_OUT_OF_MEMORY", "out of memory");
     return NULL;
   }
+  /* the sender's uid/gid with each datagram (see sock_send) */
+  int on = 1;
+  if (setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) {
+    free(p);
+    return throw_errno(env, errno, "setsockopt(SO_PASSCRED)");
+  }
   int r = uv_poll_init(loop, &p->handle, s->fd);
   if (r < 0) {
     free(p);
@@ -745,10 +1065,14 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
   }
   p->owner = s;
   p->handle.data = p;
+  if (napi_add_async_cleanup_hook(env, poller_async_cleanup, p, &p->hook) != napi_ok) {
+    p->hook = NULL;
+    poller_close(p);
+    return throw_napi_failure(env, "napi_add_async_cleanup_hook");
+  }
   r = uv_poll_start(&p->handle, UV_READABLE, on_readable);
   if (r < 0) {
-    p->owner = NULL;
-    uv_close((uv_handle_t *)&p->handle, poller_closed);
+    poller_close(p);
     return throw_errno(env, -r, "uv_poll_start");
   }
   if (!s->refed) uv_unref((uv_handle_t *)&p->handle);
@@ -816,6 +1140,114 @@ static napi_value sock_local_address(napi_env env, napi_callback_info info) {
   return from_sockaddr(env, &sa, len);
 }
 
+/* Throws Error { code: 'NOT_OUR_SOCKET' } for ownFile(). */
+static napi_value throw_not_ours(napi_env env, const char *why) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "the file at the socket path is not the socket just bound: %s", why);
+  napi_throw_error(env, "NOT_OUR_SOCKET", msg);
+  return NULL;
+}
+
+/* ownFile(path, uid, gid, mode, expectedMode) -> [dev, ino] (bigints)
+ *
+ * Gives the socket file this socket was just bound to its owner and mode,
+ * never by path: the path is opened with O_PATH|O_NOFOLLOW and that handle is
+ * checked to be our socket file before fchownat(AT_EMPTY_PATH) and a chmod
+ * through /proc/self/fd/N change exactly that inode. A symlink (or anything
+ * else) swapped in at the path is refused, not followed. The checks: a
+ * socket, owned by our effective uid, one link, mode `expectedMode` (-1: any);
+ * as root (who can reach any socket file) also a nonce sent through the
+ * handle must arrive on this very socket. uid/gid -1 leave them unchanged. */
+static napi_value sock_own_file(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5] = {NULL, NULL, NULL, NULL, NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  char path[4097];
+  size_t plen = 0;
+  napi_valuetype t;
+  if (argc < 5 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_string ||
+      napi_get_value_string_utf8(env, argv[0], path, sizeof path, &plen) != napi_ok ||
+      plen == 0 || plen >= sizeof path - 1 || memchr(path, '\0', plen) != NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE",
+                          "ownFile(path, uid, gid, mode, expectedMode): bad path");
+    return NULL;
+  }
+  int64_t uid, gid, mode, expected;
+  if (!get_int_arg(env, argv[1], "uid", -1, UINT32_MAX - 1, &uid) ||
+      !get_int_arg(env, argv[2], "gid", -1, UINT32_MAX - 1, &gid) ||
+      !get_int_arg(env, argv[3], "mode", 0, 07777, &mode) ||
+      !get_int_arg(env, argv[4], "expectedMode", -1, 0777, &expected))
+    return NULL;
+  int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (pfd < 0) return throw_errno(env, errno, "open(O_PATH)");
+  struct stat st;
+  const char *why = NULL;
+  if (fstat(pfd, &st) < 0) {
+    int err = errno;
+    close(pfd);
+    return throw_errno(env, err, "fstat");
+  }
+  if (S_ISLNK(st.st_mode)) why = "a symbolic link";
+  else if (!S_ISSOCK(st.st_mode)) why = "not a socket";
+  else if (st.st_uid != geteuid()) why = "owned by another user";
+  else if (st.st_nlink != 1) why = "it has more than one link";
+  else if (expected >= 0 && (st.st_mode & 0777) != (mode_t)expected) why = "unexpected mode";
+  if (!why && geteuid() == 0) {
+    /* root passes every permission check, so prove the identity: a nonce
+     * sent through the handle must arrive here. Nobody but root can reach
+     * the file before its final mode (mode 0, or a private directory). */
+    unsigned char nonce[16], got[sizeof nonce + 1];
+    if (getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) {
+      int err = errno;
+      close(pfd);
+      return throw_errno(env, err, "getrandom");
+    }
+    int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_un via;
+    socklen_t vlen = proc_fd_addr(pfd, &via);
+    int found = 0;
+    if (probe >= 0 &&
+        sendto(probe, nonce, sizeof nonce, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&via,
+               vlen) == (ssize_t)sizeof nonce) {
+      /* only root could have queued anything else: drop it (at most 256) */
+      for (int i = 0; i < 256 && !found; i++) {
+        ssize_t n = recv(s->fd, got, sizeof got, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        found = n == (ssize_t)sizeof nonce && memcmp(got, nonce, sizeof nonce) == 0;
+      }
+    }
+    if (probe >= 0) close(probe);
+    if (!found) why = "another socket";
+  }
+  if (why) {
+    close(pfd);
+    return throw_not_ours(env, why);
+  }
+  if ((uid != -1 || gid != -1) &&
+      fchownat(pfd, "", (uid_t)uid, (gid_t)gid, AT_EMPTY_PATH) < 0) {
+    int err = errno;
+    close(pfd);
+    return throw_errno(env, err, "fchownat");
+  }
+  char via_path[64];
+  snprintf(via_path, sizeof via_path, "/proc/self/fd/%d", pfd);
+  if (chmod(via_path, (mode_t)mode) < 0) {
+    int err = errno;
+    close(pfd);
+    return throw_errno(env, err, "chmod(/proc/self/fd)");
+  }
+  close(pfd);
+  napi_value arr, v;
+  NAPI_CALL(env, napi_create_array_with_length(env, 2, &arr));
+  NAPI_CALL(env, napi_create_bigint_uint64(env, (uint64_t)st.st_dev, &v));
+  napi_set_element(env, arr, 0, v);
+  NAPI_CALL(env, napi_create_bigint_uint64(env, (uint64_t)st.st_ino, &v));
+  napi_set_element(env, arr, 1, v);
+  return arr;
+}
+
 /* setBufferSizes(receive, send): 0 leaves one unchanged. As root the
  * *FORCE variants lift the net.core.[rw]mem_max cap. */
 static napi_value sock_set_buffers(napi_env env, napi_callback_info info) {
@@ -881,6 +1313,12 @@ static int read_name(napi_env env, napi_value v, char *buf, size_t size, const c
     return 0;
   }
   napi_get_value_string_utf8(env, v, buf, size, &len);
+  if (memchr(buf, '\0', len) != NULL) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s must not contain a NUL byte", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return 0;
+  }
   return 1;
 }
 
@@ -1004,6 +1442,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, sock_close, NULL, NULL, NULL, napi_default_method, NULL},
       {"fd", NULL, sock_fd, NULL, NULL, NULL, napi_default_method, NULL},
       {"localAddress", NULL, sock_local_address, NULL, NULL, NULL, napi_default_method, NULL},
+      {"ownFile", NULL, sock_own_file, NULL, NULL, NULL, napi_default_method, NULL},
       {"setBufferSizes", NULL, sock_set_buffers, NULL, NULL, NULL, napi_default_method, NULL},
       {"bufferSizes", NULL, sock_get_buffers, NULL, NULL, NULL, napi_default_method, NULL},
   };
@@ -1023,6 +1462,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, consts, "MAX_BATCH", make_int(env, MAX_BATCH));
   napi_set_named_property(env, consts, "EAGAIN", make_int(env, EAGAIN));
   napi_set_named_property(env, consts, "ARENA_META_OFFSET", make_int(env, (int64_t)ARENA_META_OFFSET));
+  napi_set_named_property(env, consts, "ARENA_CREDS_OFFSET", make_int(env, (int64_t)ARENA_CREDS_OFFSET));
   NAPI_CALL(env, napi_set_named_property(env, exports, "constants", consts));
   return exports;
 }

@@ -9,6 +9,8 @@ export const UnixTransportErrorCode = {
   PATH_TOO_LONG: 'PATH_TOO_LONG',
   /** An adopted descriptor is not an open AF_UNIX SOCK_DGRAM socket. */
   NOT_DATAGRAM_SOCKET: 'NOT_DATAGRAM_SOCKET',
+  /** An adopted descriptor already belongs to another socket object of this process (it would be closed twice). */
+  FD_ALREADY_OWNED: 'FD_ALREADY_OWNED',
   /** A caller-supplied argument or option is invalid. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   /** `send()` was given more than `maxDatagramSize` bytes. */
@@ -81,8 +83,8 @@ export function wrapError(err: unknown, what: string, path?: string): UnixTransp
     typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   const errno = errnoOf(err);
   const where = path === undefined ? '' : ` ${printablePath(path)}`;
-  if (code === 'NOT_DATAGRAM_SOCKET') {
-    return new UnixTransportError('NOT_DATAGRAM_SOCKET', `${what}: ${(err as Error).message}`, {
+  if (code === 'NOT_DATAGRAM_SOCKET' || code === 'FD_ALREADY_OWNED') {
+    return new UnixTransportError(code, `${what}: ${(err as Error).message}`, {
       cause: err,
     });
   }

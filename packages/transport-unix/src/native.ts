@@ -4,9 +4,10 @@ import { UnixTransportError } from './errors.js';
 /**
  * Receives one batch of `count` datagrams. A copying socket gets a fresh
  * `buffer` holding `count` headers of two int32 each (bytes present, flags:
- * bit 0 = truncated) followed by the datagram bytes back to back. An in-place
+ * bit 0 = truncated), the datagram bytes back to back, then `count` pairs of
+ * int32 (sender uid, sender gid; -1 when unknown). An in-place
  * socket (poll's `inPlace`) gets the receive arena itself: datagram i at
- * `i * SLOT_SIZE`, its header at `ARENA_META_OFFSET + 8 * i`, valid until the
+ * `i * SLOT_SIZE`, its header at `ARENA_META_OFFSET + 8 * i` and its sender's uid, gid at `ARENA_CREDS_OFFSET + 8 * i`, valid until the
  * callback returns. `peers` is the sender itself when `count` is 1, else one
  * sender per datagram; `undefined` stands for the sender of the datagram
  * delivered just before on this socket. When `buffer` is null, `errno` is a
@@ -29,9 +30,21 @@ export interface NativeSocket {
   connect(path: string | null): number;
   /**
    * Bytes sent or a negative errno (`-EAGAIN` when the send would block).
-   * `peer` null: to the connected peer.
+   * `peer` null: to the connected peer. `uid`: the requester's uid; when it is not
+   * ours, a socket file is only written to if that uid owns it (else `-EACCES`).
    */
-  send(data: Uint8Array, peer: string | null): number;
+  send(data: Uint8Array, peer: string | null, uid?: number): number;
+  /**
+   * Sets owner and mode of the socket file just bound at `path` through a handle
+   * proven to be that file (never by path); `[dev, ino]` of it. Throws `NOT_OUR_SOCKET`.
+   */
+  ownFile(
+    path: string,
+    uid: number,
+    gid: number,
+    mode: number,
+    expectedMode: number,
+  ): [bigint, bigint];
   /** Datagrams longer than `maxLength` (≤ SLOT_SIZE, 65536) are cut to it and flagged truncated. */
   poll(callback: NativeBatchCallback, batch: number, maxLength: number, inPlace: boolean): void;
   ref(): void;
@@ -54,6 +67,7 @@ export interface NativeBinding {
     readonly MAX_BATCH: number;
     readonly EAGAIN: number;
     readonly ARENA_META_OFFSET: number;
+    readonly ARENA_CREDS_OFFSET: number;
   };
 }
 

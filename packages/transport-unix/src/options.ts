@@ -70,7 +70,7 @@ export interface UnixTransportOptions {
   /**
    * Permission bits of the socket file (`unix_socket_mode`), at most 0o777.
    * 0 means 0o600, with a warning (as the original). Ignored for abstract
-   * names. Default 0o660 (0o666 for {@link openUnixReplySocket}).
+   * names. Default 0o660 (0o600 for {@link openUnixReplySocket}).
    */
   readonly mode?: number;
   /**
@@ -106,7 +106,7 @@ export const DEFAULTS = {
   maxPendingPerPeer: 64,
   receiveBatchSize: 32,
   mode: 0o660,
-  replyMode: 0o666,
+  replyMode: 0o600,
   replyDirMode: 0o711,
 } as const;
 

@@ -1,4 +1,4 @@
-import { lstat, rmdir, unlink } from 'node:fs/promises';
+import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
 import { debuglog } from 'node:util';
 import type {
@@ -6,62 +6,41 @@ import type {
   DatagramInfo,
   DatagramTransport,
   SendOutcome,
-  TransportStats,
 } from '@mi-datagram/protocol';
 import { errnoName, printablePath, UnixTransportError, wrapError } from './errors.js';
 import { loadNative, type NativePeers, type NativeSocket } from './native.js';
 import type { ResolvedOptions, UnixPeer } from './options.js';
+import { type OwnedFile, removeOwnedFile } from './owned-file.js';
+import { newCounters, ReplyQueue, type UnixTransportStats } from './reply-queue.js';
+
+export { type OwnedFile, removeOwnedFile } from './owned-file.js';
+export type { UnixTransportStats } from './reply-queue.js';
 
 const debug = debuglog('mi-datagram');
 
 const WHOLE: DatagramInfo = Object.freeze({ truncated: false });
 const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
 
-/** Retry cadence for replies that met EAGAIN: 1 ms, doubling up to 32 ms. */
-const RETRY_FIRST_MS = 1;
-const RETRY_MAX_MS = 32;
-
 const EAGAIN = osConstants.errno.EAGAIN;
 /** The addon's receive slot (native/unix_dgram.c SLOT_SIZE): nothing longer is ever whole. */
 const RECEIVE_SLOT_SIZE = 65_536;
+/** Most senders whose uid is remembered for checking replies (then the memory starts afresh). */
+const MAX_KNOWN_PEERS = 4096;
 
 /**
- * The (length, flags) pairs of in-place batches, a view of the addon's receive arena (one per
- * thread; a new one only if the arena was replaced).
+ * The (length, flags) and (uid, gid) pairs of in-place batches, views of the addon's receive
+ * arena (one per thread; new ones only if the arena was replaced).
  */
 let arenaMeta: Int32Array | undefined;
+let arenaCreds: Int32Array | undefined;
 
 function arenaMetaOf(arena: ArrayBuffer): Int32Array {
   if (arenaMeta === undefined || arenaMeta.buffer !== arena) {
-    const { ARENA_META_OFFSET, MAX_BATCH } = loadNative().constants;
+    const { ARENA_META_OFFSET, ARENA_CREDS_OFFSET, MAX_BATCH } = loadNative().constants;
     arenaMeta = new Int32Array(arena, ARENA_META_OFFSET, MAX_BATCH * 2);
+    arenaCreds = new Int32Array(arena, ARENA_CREDS_OFFSET, MAX_BATCH * 2);
   }
   return arenaMeta;
-}
-
-/** {@link TransportStats} plus the reasons replies were dropped. */
-export interface UnixTransportStats extends TransportStats {
-  /** Bytes of replies waiting for a retry right now. */
-  readonly pendingBytes: number;
-  /** Dropped because `socketTimeout` passed while the peer's queue stayed full. */
-  readonly droppedTimeout: number;
-  /** Dropped because `maxPendingReplies`, `maxPendingBytes` or `maxPendingPerPeer` was reached. */
-  readonly droppedLimit: number;
-  /** Dropped because the peer is gone or refused (ENOENT, ECONNREFUSED, EACCES, …). */
-  readonly droppedUnreachable: number;
-  /** Dropped because the peer is an unbound socket (`null`): it cannot be answered. */
-  readonly droppedUnanswerable: number;
-  /** Dropped because the transport was closed with them still pending. */
-  readonly droppedClosed: number;
-}
-
-/** What a transport removes on close; only ever what it created itself. */
-export interface OwnedFile {
-  readonly path: string;
-  readonly dev: bigint;
-  readonly ino: bigint;
-  /** A private directory created for the socket, removed after it. */
-  readonly dir?: string;
 }
 
 /** @internal how the constructor functions hand a socket to the class. */
@@ -71,24 +50,6 @@ export interface UnixTransportInit {
   readonly address: string;
   readonly path: string | null;
   readonly owned: OwnedFile | null;
-}
-
-interface Pending {
-  readonly data: Uint8Array;
-  readonly deadline: number;
-}
-
-interface Counters {
-  received: number;
-  truncated: number;
-  sent: number;
-  retried: number;
-  dropped: number;
-  droppedTimeout: number;
-  droppedLimit: number;
-  droppedUnreachable: number;
-  droppedUnanswerable: number;
-  droppedClosed: number;
 }
 
 /**
@@ -106,24 +67,12 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   readonly #options: ResolvedOptions;
   readonly #owned: OwnedFile | null;
   readonly #handler: DatagramHandler<UnixPeer> | undefined;
-  readonly #counters: Counters = {
-    received: 0,
-    truncated: 0,
-    sent: 0,
-    retried: 0,
-    dropped: 0,
-    droppedTimeout: 0,
-    droppedLimit: 0,
-    droppedUnreachable: 0,
-    droppedUnanswerable: 0,
-    droppedClosed: 0,
-  };
-  /** Per-peer FIFO of replies waiting for the peer's queue to drain. */
-  readonly #pending = new Map<string, Pending[]>();
-  #pendingCount = 0;
-  #pendingBytes = 0;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay = RETRY_FIRST_MS;
+  readonly #counters = newCounters();
+  readonly #queue: ReplyQueue;
+  /** Runs onMessage in the async context the transport was created in (AsyncLocalStorage). */
+  readonly #resource: AsyncResource;
+  /** uid of the latest datagram from each sender path: replies to it are checked against it. */
+  readonly #peerUid = new Map<string, number>();
   #refed = true;
   #closed: Promise<void> | undefined;
   /** The sender of the datagram delivered last (the addon sends `undefined` for "the same"). */
@@ -140,9 +89,23 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     this.path = init.path;
     this.#owned = init.owned;
     this.#handler = init.options.onMessage;
+    const counters = this.#counters;
+    this.#queue = new ReplyQueue(
+      {
+        options: init.options,
+        counters,
+        sendNow: (data, peer, uid) => this.#sendNow(data, peer, uid),
+        unreachable: (peer, r) => this.#unreachable(peer, r),
+      },
+      EAGAIN,
+    );
+    this.#resource = new AsyncResource('UnixDatagramSocket');
     if (this.#handler !== undefined) {
+      const resource = this.#resource;
+      const onBatch = this.#onBatch;
       this.#socket.poll(
-        this.#onBatch,
+        (buffer, count, peers, errno) =>
+          resource.runInAsyncScope(onBatch, undefined, buffer, count, peers, errno),
         init.options.receiveBatchSize,
         Math.min(init.options.maxDatagramSize, RECEIVE_SLOT_SIZE),
         init.options.zeroCopy,
@@ -212,14 +175,14 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
       );
       return 'dropped';
     }
-    const queue = this.#pending.get(peer);
-    if (queue !== undefined) return this.#enqueue(queue, peer, data);
-    const r = this.#sendNow(data, peer);
+    const uid = this.#peerUid.get(peer) ?? -1;
+    if (this.#queue.has(peer)) return this.#queue.enqueue(peer, data, uid);
+    const r = this.#sendNow(data, peer, uid);
     if (r >= 0) {
       c.sent++;
       return 'sent';
     }
-    if (r === -EAGAIN) return this.#enqueue(undefined, peer, data);
+    if (r === -EAGAIN) return this.#queue.enqueue(peer, data, uid);
     this.#unreachable(peer, r);
     return 'dropped';
   }
@@ -283,7 +246,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     this.#refed = true;
     if (this.#closed !== undefined) return;
     this.#socket.ref();
-    this.#retryTimer?.ref();
+    this.#queue.ref();
   }
 
   /** Let the process exit even though the socket is open (pending retries do not hold it either). */
@@ -291,11 +254,11 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     this.#refed = false;
     if (this.#closed !== undefined) return;
     this.#socket.unref();
-    this.#retryTimer?.unref();
+    this.#queue.unref();
   }
 
   stats(): UnixTransportStats {
-    return { ...this.#counters, pending: this.#pendingCount, pendingBytes: this.#pendingBytes };
+    return { ...this.#counters, pending: this.#queue.count, pendingBytes: this.#queue.bytes };
   }
 
   #assertOpen(): void {
@@ -304,8 +267,9 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     }
   }
 
-  #sendNow(data: Uint8Array, peer: string): number {
+  #sendNow(data: Uint8Array, peer: string, uid: number): number {
     try {
+      // A connected association is pinned to one socket by the kernel: no check needed.
       if (peer === this.#connected) {
         const r = this.#socket.send(data, null);
         if (r >= 0 || r === -EAGAIN) return r;
@@ -313,7 +277,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
         // its address the datagram finds a server that took the path over, or fails as usual.
         this.disconnect();
       }
-      return this.#socket.send(data, peer);
+      return uid === -1 ? this.#socket.send(data, peer) : this.#socket.send(data, peer, uid);
     } catch (err) {
       throw wrapError(err, 'send()', peer);
     }
@@ -339,6 +303,8 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     // In place: datagram i at i * SLOT_SIZE of the arena; copied: back to back after the headers.
     const inPlace = this.#options.zeroCopy;
     const meta = inPlace ? arenaMetaOf(buffer) : new Int32Array(buffer, 0, count * 2);
+    // The senders' credentials: only read when the sender changes (rarely).
+    let creds = inPlace ? arenaCreds : undefined;
     let offset = inPlace ? 0 : count * 8;
     let failed = false;
     let firstError: unknown;
@@ -349,7 +315,11 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
       const data = new Uint8Array(buffer, offset, length);
       offset += inPlace ? RECEIVE_SLOT_SIZE : length;
       const sender = count === 1 ? peers : (peers as ReadonlyArray<UnixPeer | undefined>)[i];
-      if (sender !== undefined) this.#lastPeer = sender as UnixPeer;
+      if (sender !== undefined) {
+        creds ??= new Int32Array(buffer, buffer.byteLength - count * 8, count * 2);
+        const uid = creds[2 * i] ?? -1;
+        this.#newSender(sender as UnixPeer, uid === -1 ? -1 : uid >>> 0);
+      }
       const peer = this.#lastPeer;
       c.received++;
       if (truncated) c.truncated++;
@@ -364,94 +334,20 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     }
     // A peer that just sent to us has likely drained some of its queue too:
     // flush waiting replies now rather than at the next retry tick.
-    if (this.#pendingCount > 0 && this.#closed === undefined) this.#flushNow();
+    if (this.#closed === undefined) this.#queue.flushNow();
     if (failed) throw firstError;
   };
 
-  #flushNow(): void {
-    if (this.#retryTimer !== undefined) {
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
-    }
-    this.#retry();
+  /** Remembers a sender (the addon names one only when it changes) and the uid it sent with. */
+  #newSender(peer: UnixPeer, uid: number): void {
+    this.#lastPeer = peer;
+    if (peer === null || peer.startsWith('\0')) return;
+    const known = this.#peerUid;
+    if (known.get(peer) === uid) return;
+    if (known.size >= MAX_KNOWN_PEERS) known.clear();
+    // -1 (unknown) is kept as "any": the kernel gave no credentials
+    known.set(peer, uid);
   }
-
-  #enqueue(queue: Pending[] | undefined, peer: string, data: Uint8Array): SendOutcome {
-    const o = this.#options;
-    const c = this.#counters;
-    c.retried++;
-    if (
-      this.#pendingCount >= o.maxPendingReplies ||
-      this.#pendingBytes + data.byteLength > o.maxPendingBytes ||
-      (queue?.length ?? 0) >= o.maxPendingPerPeer ||
-      o.socketTimeout === 0
-    ) {
-      c.dropped++;
-      if (o.socketTimeout === 0) c.droppedTimeout++;
-      else c.droppedLimit++;
-      return 'dropped';
-    }
-    const item: Pending = { data: data.slice(), deadline: performance.now() + o.socketTimeout };
-    if (queue === undefined) this.#pending.set(peer, [item]);
-    else queue.push(item);
-    this.#pendingCount++;
-    this.#pendingBytes += data.byteLength;
-    this.#scheduleRetry();
-    return 'queued';
-  }
-
-  #scheduleRetry(): void {
-    if (this.#retryTimer !== undefined || this.#pendingCount === 0) return;
-    this.#retryTimer = setTimeout(this.#retry, this.#retryDelay);
-    if (!this.#refed) this.#retryTimer.unref();
-  }
-
-  #retry = (): void => {
-    this.#retryTimer = undefined;
-    if (this.#closed !== undefined) return;
-    const now = performance.now();
-    const c = this.#counters;
-    let progressed = false;
-    for (const [peer, queue] of this.#pending) {
-      let i = 0;
-      for (; i < queue.length; i++) {
-        const item = queue[i]!;
-        if (item.deadline <= now) {
-          c.dropped++;
-          c.droppedTimeout++;
-          this.#pendingBytes -= item.data.byteLength;
-          continue;
-        }
-        const r = this.#sendNow(item.data, peer);
-        if (r === -EAGAIN) break;
-        this.#pendingBytes -= item.data.byteLength;
-        if (r >= 0) {
-          c.sent++;
-          progressed = true;
-        } else {
-          this.#unreachable(peer, r);
-        }
-      }
-      if (i > 0) {
-        this.#pendingCount -= i;
-        if (i === queue.length) this.#pending.delete(peer);
-        else queue.splice(0, i);
-      }
-    }
-    this.#retryDelay = progressed ? RETRY_FIRST_MS : Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
-    if (this.#pendingCount > 0) {
-      // Never sleep past the earliest deadline: a timed-out reply is dropped on time.
-      let earliest = Number.POSITIVE_INFINITY;
-      for (const queue of this.#pending.values()) {
-        const d = queue[0]?.deadline;
-        if (d !== undefined && d < earliest) earliest = d;
-      }
-      this.#retryDelay = Math.max(1, Math.min(this.#retryDelay, Math.ceil(earliest - now)));
-      this.#scheduleRetry();
-    } else {
-      this.#retryDelay = RETRY_FIRST_MS;
-    }
-  };
 
   #unreachable(peer: string, r: number): void {
     const c = this.#counters;
@@ -487,51 +383,10 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   }
 
   async #doClose(): Promise<void> {
-    if (this.#retryTimer !== undefined) {
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
-    }
-    const c = this.#counters;
-    c.dropped += this.#pendingCount;
-    c.droppedClosed += this.#pendingCount;
-    this.#pending.clear();
-    this.#pendingCount = 0;
-    this.#pendingBytes = 0;
+    this.#queue.stop();
     this.#socket.close();
     const owned = this.#owned;
     if (owned === null) return;
     await removeOwnedFile(owned, (m) => this.#warn(m));
-  }
-}
-
-/**
- * Removes a socket file we created, only if it is still the same inode (a
- * file put there by someone else since is left alone), then its private
- * directory if we made one.
- */
-export async function removeOwnedFile(
-  owned: OwnedFile,
-  warn: (message: string) => void,
-): Promise<void> {
-  try {
-    const st = await lstat(owned.path, { bigint: true });
-    if (st.isSocket() && st.dev === owned.dev && st.ino === owned.ino) {
-      await unlink(owned.path);
-    } else {
-      warn(`${owned.path} was replaced by another file since we bound it: left in place`);
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      warn(wrapError(err, 'removing socket file', owned.path).message);
-    }
-  }
-  if (owned.dir !== undefined) {
-    try {
-      await rmdir(owned.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        warn(wrapError(err, 'removing socket directory', owned.dir).message);
-      }
-    }
   }
 }

@@ -132,7 +132,7 @@ describe('lifecycle', () => {
          const m = require(${JSON.stringify(join(here, '..', 'build', 'Release', 'unix_dgram.node'))});
          const s = new m.UnixDatagramSocket();
          s.bind(workerData);
-         s.poll((buf, n) => parentPort.postMessage('got ' + Buffer.from(buf, n * 8).toString()), 8, 65457);
+         s.poll((buf, n) => parentPort.postMessage('got ' + Buffer.from(buf, n * 8, new Int32Array(buf, 0, 1)[0]).toString()), 8, 65457);
          parentPort.postMessage('fd ' + s.fd());`,
         { eval: true, workerData: path },
       );

@@ -242,14 +242,14 @@ describe('abstract names', () => {
 });
 
 describe('reply sockets', () => {
-  it('live in a private 0711 directory as an unguessable 0666 socket, removed on close', async () => {
+  it('live in a private 0711 directory as an unguessable 0600 socket, removed on close', async () => {
     const base = tempDir();
     const t = await openUnixReplySocket({ dir: base });
     const path = t.path!;
     expect(path.startsWith(base)).toBe(true);
     const dir = join(path, '..');
     expect(statSync(dir).mode & 0o777).toBe(0o711);
-    expect(modeOf(path)).toBe(0o666);
+    expect(modeOf(path)).toBe(0o600);
     expect(path).toMatch(/\/[0-9a-f]{24}\.sock$/);
     expect(readdirSync(dir)).toHaveLength(1);
     await t.close();
@@ -263,7 +263,9 @@ describe('reply sockets', () => {
     chmodSync(base, 0o755);
     const client = track(await openUnixReplySocket({ dir: base, onMessage: () => undefined }));
     const got = recorder();
-    const replier = track(await openUnixReplySocket({ dir: base, onMessage: got.onMessage }));
+    const replier = track(
+      await openUnixReplySocket({ dir: base, mode: 0o666, onMessage: got.onMessage }),
+    );
     // Another process sends to the reply socket: as the unprivileged user `nobody` when we are root.
     const r = sendFromUnbound(replier.path!, 'reply', isRoot ? 65534 : undefined);
     expect(r.status, r.stderr).toBe(0);
