@@ -73,7 +73,6 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   readonly #resource: AsyncResource;
   /** uid of the latest datagram from each sender path: replies to it are checked against it. */
   readonly #peerUid = new Map<string, number>();
-  #refed = true;
   #closed: Promise<void> | undefined;
   /** The sender of the datagram delivered last (the addon sends `undefined` for "the same"). */
   #lastPeer: UnixPeer = null;
@@ -243,7 +242,6 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
 
   /** Keep the event loop alive while the socket is open (default). */
   ref(): void {
-    this.#refed = true;
     if (this.#closed !== undefined) return;
     this.#socket.ref();
     this.#queue.ref();
@@ -251,7 +249,6 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
 
   /** Let the process exit even though the socket is open (pending retries do not hold it either). */
   unref(): void {
-    this.#refed = false;
     if (this.#closed !== undefined) return;
     this.#socket.unref();
     this.#queue.unref();

@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+
+export const isRoot = process.getuid?.() === 0;
+export const NOBODY = 65534;
+
+const addonSource = resolve(fileURLToPath(import.meta.url), '../../build/Release/unix_dgram.node');
+let addonCopy: string | undefined;
+let addonDir: string | undefined;
+
+/**
+ * The addon copied into a world-readable temp dir: a process running as
+ * `nobody` may not be able to read the checkout.
+ */
+export function publicAddon(): string {
+  if (addonCopy === undefined) {
+    addonDir = mkdtempSync(join(tmpdir(), 'tu-addon-'));
+    chmodSync(addonDir, 0o755);
+    addonCopy = join(addonDir, 'unix_dgram.node');
+    copyFileSync(addonSource, addonCopy);
+    chmodSync(addonCopy, 0o755);
+  }
+  return addonCopy;
+}
+
+afterAll(() => {
+  if (addonDir !== undefined) rmSync(addonDir, { recursive: true, force: true });
+});
+
+function command(script: string, args: string[], asUser?: number): string[] {
+  const code = `const m = require(${JSON.stringify(publicAddon())}); const args = process.argv.slice(1); ${script}`;
+  const argv = [process.execPath, '-e', code, ...args];
+  return asUser === undefined
+    ? argv
+    : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...argv];
+}
+
+/** Runs `script` (with `m` = the addon, `args`) in another process, as `asUser` if given. */
+export function runAs(script: string, args: string[], asUser?: number) {
+  const cmd = command(script, args, asUser);
+  return spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', cwd: tmpdir(), timeout: 60_000 });
+}
+
+/** The same, in the background; its stdout lines are collected. */
+export function startAs(
+  script: string,
+  args: string[],
+  asUser?: number,
+): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
+  const cmd = command(script, args, asUser);
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], cwd: tmpdir() });
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    buf += chunk;
+    const parts = buf.split('\n');
+    buf = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return { child, lines, exited };
+}
