@@ -14,7 +14,13 @@ import {
   validateParams,
 } from './config/index.js';
 import { attachListener, bindListener } from './listeners/index.js';
-import { createLogger, type Logger, type WatchedSocket, watchSocketFiles } from './ops/index.js';
+import {
+  createLogger,
+  dropPrivileges,
+  type Logger,
+  type WatchedSocket,
+  watchSocketFiles,
+} from './ops/index.js';
 import { MiServer, type RequestGuard } from './request/index.js';
 
 /**
@@ -122,6 +128,11 @@ export async function startServerFromConfig(
         const recreate = () => attachListener(server, spec, config, logger, open);
         watched.push({ path: spec.path, transport, recreate });
       }
+    }
+    // Root was needed to bind (and give the files away) only: serve as run_as.
+    if (config.run_as !== null) {
+      const { uid, gid } = dropPrivileges(config.run_as);
+      logger.notice('dropped privileges', { uid, gid });
     }
   } catch (error) {
     await server.close({ timeoutMs: 0 });

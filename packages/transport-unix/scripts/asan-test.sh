@@ -24,7 +24,9 @@ fi
 rm -rf "$copy"
 mkdir -p "$copy"
 cp -R "$pkg/src" "$pkg/test" "$pkg/native" "$pkg/binding.gyp" "$pkg/package.json" \
-  "$pkg/tsconfig.json" "$pkg/vitest.config.ts" "$copy/"
+  "$pkg/vitest.config.ts" "$copy/"
+# the package's tsconfig extends a path relative to itself
+echo '{ "extends": "../../tsconfig.json" }' >"$copy/tsconfig.json"
 
 nodegyp="${npm_config_node_gyp:-}"
 if [ -z "$nodegyp" ] || [ ! -e "$nodegyp" ]; then

@@ -13,6 +13,7 @@ export {
   adoptUnixSocket,
   bindUnixSocket,
   openUnixReplySocket,
+  resolveOwner,
   type UnixReplySocketOptions,
 } from './sockets.js';
 export { UnixTransport, type UnixTransportStats } from './transport.js';

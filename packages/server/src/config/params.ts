@@ -6,6 +6,7 @@
  * `--opensips-cfg` modparam lines > defaults. `commands` lists are
  * concatenated (config file first, then command line) instead of replaced.
  */
+import type { RunAs } from '../ops/index.js';
 import type { ListenerPolicy } from '../access/index.js';
 import type { CommandLevel } from '../common/index.js';
 import { DEFAULT_LOG_LEVEL } from '../ops/index.js';
@@ -52,6 +53,12 @@ export interface MiDatagramParams {
    * `{ socket_name, ...options }`, the options overriding the top-level ones.
    */
   readonly sockets?: readonly SocketParams[];
+  /**
+   * Drop root after binding: `"user"` or `"user:group"` (names or ids). The
+   * server then serves as that user only (docs/security.md). Default: keep the
+   * process's user.
+   */
+  readonly run_as?: string;
 }
 
 /** One entry of `sockets`. */
@@ -118,6 +125,8 @@ export interface ResolvedConfig {
   readonly socket_timeout: number;
   readonly reply_indent: string;
   readonly log_level: number;
+  /** `run_as`: the user (and group) to switch to after binding, or null. */
+  readonly run_as: RunAs | null;
   /** Valid but unusual settings, one line each (printed to stderr at startup). */
   readonly warnings: readonly string[];
 }
@@ -156,10 +165,17 @@ export const LISTENER_PARAM_NAMES = [
   'sockets',
 ] as const;
 
+/** Our keys that are neither the original's nor listener options. */
+export const PROCESS_PARAM_NAMES = ['run_as'] as const;
+
 export type ListenerParamName = (typeof LISTENER_PARAM_NAMES)[number];
 
 /** Every key `validateParams` accepts (config file, programmatic API). */
-export const CONFIG_KEYS: readonly string[] = [...PARAM_NAMES, ...LISTENER_PARAM_NAMES];
+export const CONFIG_KEYS: readonly string[] = [
+  ...PARAM_NAMES,
+  ...LISTENER_PARAM_NAMES,
+  ...PROCESS_PARAM_NAMES,
+];
 
 /** Keys of one `sockets` entry. */
 export const SOCKET_ENTRY_KEYS = [
@@ -194,4 +210,5 @@ export interface ValidatedParams {
   socket_timeout?: number;
   reply_indent?: string;
   log_level?: number;
+  run_as?: RunAs;
 }

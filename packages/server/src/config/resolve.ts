@@ -111,6 +111,7 @@ export function resolveConfig(layers: readonly ValidatedParams[]): ResolvedConfi
     socket_timeout: merged.socket_timeout ?? DEFAULTS.socket_timeout,
     reply_indent: merged.reply_indent ?? DEFAULTS.reply_indent,
     log_level: merged.log_level ?? DEFAULTS.log_level,
+    run_as: merged.run_as ?? null,
     warnings,
   };
 }

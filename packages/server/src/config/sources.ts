@@ -21,7 +21,14 @@ export interface CliOptions {
 const VALUE_FLAGS: Readonly<
   Record<
     string,
-    ParamName | 'level' | 'allow_from' | 'rate_limit' | 'commands' | 'config' | 'opensips-cfg'
+    | ParamName
+    | 'level'
+    | 'allow_from'
+    | 'rate_limit'
+    | 'commands'
+    | 'config'
+    | 'opensips-cfg'
+    | 'run_as'
   >
 > = {
   '--level': 'level',
@@ -35,6 +42,7 @@ const VALUE_FLAGS: Readonly<
   '--socket-timeout': 'socket_timeout',
   '--reply-indent': 'reply_indent',
   '--log-level': 'log_level',
+  '--run-as': 'run_as',
   '--commands': 'commands',
   '--config': 'config',
   '--opensips-cfg': 'opensips-cfg',
@@ -60,6 +68,7 @@ Options (OpenSIPS mi_datagram parameter names with - for _):
                           loopback binds; required on other binds)
   --allow-any-source      serve any UDP source on a non-loopback bind without --allow-from
   --rate-limit N          requests per second per source address (burst 1 s; 0 = none)
+  --run-as USER[:GROUP]   switch to this user after binding (root only; see docs/security.md)
   --commands FILE         ES module whose default export is an array of commands (repeatable)
   --config FILE           JSON file with the same names as keys (snake_case)
   --opensips-cfg FILE     read the modparam("mi_datagram", ...) lines of an OpenSIPS config

@@ -2,6 +2,7 @@
  * Validation of the parameters of one source (command line, `--config` file,
  * opensips.cfg modparams): types, ranges, socket names, listener settings.
  */
+import { parseRunAs } from '../ops/index.js';
 import { parseSocketName } from '@mi-datagram/protocol';
 import { parseCidr } from '../access/index.js';
 import { COMMAND_LEVELS, type CommandLevel, ConfigError } from '../common/index.js';
@@ -160,6 +161,10 @@ export function validateParams(
     }
     const value = record[key];
     if (value === undefined) continue;
+    if (key === 'run_as') {
+      out.run_as = parseRunAs(value, source);
+      continue;
+    }
     if ((LISTENER_PARAM_NAMES as readonly string[]).includes(key)) {
       validateListenerParam(out, key as ListenerParamName, value, source);
       continue;

@@ -16,3 +16,4 @@ export {
   type WatchedSocket,
   watchSocketFiles,
 } from './socket-watch.js';
+export { dropPrivileges, type PrivilegedProcess, parseRunAs, type RunAs } from './privileges.js';

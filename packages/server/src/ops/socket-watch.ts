@@ -14,6 +14,7 @@
  * A file that somebody else put at the path is never touched.
  */
 import { lstatSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import type { Logger } from './logger.js';
 
 /** Default period of the check. */
@@ -63,9 +64,21 @@ interface Entry {
   failedAttempts: number;
 }
 
-function identity(path: string): { dev: bigint; ino: bigint } | null {
+/** Once, when the watch starts (right after binding). */
+function identitySync(path: string): { dev: bigint; ino: bigint } | null {
   try {
     const st = lstatSync(path, { bigint: true });
+    return { dev: st.dev, ino: st.ino };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** The periodic check is asynchronous: it never blocks the event loop on a slow or hung filesystem. */
+async function identity(path: string): Promise<{ dev: bigint; ino: bigint } | null> {
+  try {
+    const st = await lstat(path, { bigint: true });
     return { dev: st.dev, ino: st.ino };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -84,7 +97,7 @@ export function watchSocketFiles(
   const entries: Entry[] = [];
   for (const s of sockets) {
     if (s.path.startsWith('\0')) continue;
-    const id = identity(s.path);
+    const id = identitySync(s.path);
     if (id === null) continue; // nothing to compare with
     entries.push({
       path: s.path,
@@ -103,7 +116,7 @@ export function watchSocketFiles(
   const checkOne = async (e: Entry): Promise<void> => {
     let id: { dev: bigint; ino: bigint } | null;
     try {
-      id = identity(e.path);
+      id = await identity(e.path);
     } catch {
       return; // e.g. EACCES on a directory: cannot tell, try again later
     }
@@ -148,7 +161,7 @@ export function watchSocketFiles(
     e.state = 'missing';
     try {
       const fresh = await e.recreate();
-      const created = identity(e.path);
+      const created = await identity(e.path);
       if (created === null) throw new Error('the new socket file vanished at once');
       const old = e.transport;
       e.transport = fresh;
