@@ -19,6 +19,10 @@ const ERROR_BYTES: Readonly<Record<TransportErrorKind, Uint8Array>> = {
   RATE_LIMITED: transportErrorReply('RATE_LIMITED'),
 };
 
+/** Repeated "transport refused a reply" lines: at most one per this many ms per logger. */
+export const REFUSED_LOG_INTERVAL_MS = 10_000;
+const refusedLog = new WeakMap<object, { at: number; suppressed: number }>();
+
 /** A transport error line (`400 …`, `500 …`), counted by kind. */
 export function sendError<Peer>(
   ctx: RequestState,
@@ -76,7 +80,21 @@ function deliver<Peer>(
     outcome = transport.send(bytes, peer);
   } catch (error) {
     ctx.dropped++;
-    ctx.logger.error('transport refused a reply', { peer: describePeer(peer), error });
+    // One line per peer per datagram would let any client flood the log: at most one line per
+    // REFUSED_LOG_INTERVAL_MS, with the count of the ones left out.
+    const now = Date.now();
+    const last = refusedLog.get(ctx.logger);
+    if (last !== undefined && now - last.at < REFUSED_LOG_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    refusedLog.set(ctx.logger, { at: now, suppressed: 0 });
+    ctx.logger.error('transport refused a reply', {
+      peer: describePeer(peer),
+      error,
+      ...(suppressed > 0 ? { suppressed } : {}),
+    });
     return;
   }
   if (outcome === 'dropped') {
