@@ -42,7 +42,7 @@ sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit
   }
 )
 # the sanitizers really are in the addon
-if ! nm -D "$copy/build/Release/unix_dgram.node" | grep -q __asan_; then
+if [ "$(nm -D "$copy/build/Release/unix_dgram.node" | grep -c __asan_)" = 0 ]; then
   echo "asan-test: the addon was built without ASan" >&2
   exit 1
 fi
