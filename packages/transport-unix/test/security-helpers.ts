@@ -27,6 +27,18 @@ export function publicAddon(): string {
   return addonCopy;
 }
 
+/**
+ * Another copy of the addon (its own file, so its own dlopen handle): loaded
+ * only in worker threads, it is unloaded when the last of them ends, which
+ * is what makes a poll handle closed too late crash the process.
+ */
+export function workerOnlyAddon(): string {
+  const copy = join(publicAddon(), '..', 'worker_only.node');
+  copyFileSync(addonSource, copy);
+  chmodSync(copy, 0o755);
+  return copy;
+}
+
 afterAll(() => {
   if (addonDir !== undefined) rmSync(addonDir, { recursive: true, force: true });
 });
