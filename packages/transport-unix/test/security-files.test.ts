@@ -90,8 +90,10 @@ describe('owner and mode are set through the bound socket, never by path', () =>
              // the private-dir fallback: race the temporary socket too
              for (const d of (() => { try { return fs.readdirSync(args[2]); } catch { return []; } })()) {
                if (!d.startsWith('.mi-')) continue;
-               try { fs.unlinkSync(args[2] + '/' + d + '/s'); } catch {}
-               try { fs.symlinkSync(secret, args[2] + '/' + d + '/s'); } catch {}
+               // move the server's private directory away, put ours with a symlink in its place
+               const p = args[2] + '/' + d;
+               try { fs.renameSync(p, args[2] + '/.moved-' + n + '-' + d); } catch {}
+               try { fs.mkdirSync(p); fs.symlinkSync(secret, p + '/s'); } catch {}
              }
              n++;
            }
