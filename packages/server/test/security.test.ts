@@ -42,31 +42,39 @@ describe('run_as', () => {
         uid = u;
       },
     };
-    expect(() => dropPrivileges({ user: '65534', group: '65534' }, proc)).toThrow(
-      /regained/,
-    );
+    expect(() => dropPrivileges({ user: '65534', group: '65534' }, proc)).toThrow(/regained/);
     expect(calls.slice(0, 3)).toEqual(['groups 65534', 'gid 65534', 'uid 65534']);
   });
 
-  it.runIf(isRoot)('really leaves root: a root-only file is unreadable afterwards', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'srv-priv-'));
-    try {
-      const secret = join(dir, 'secret');
-      writeFileSync(secret, 'x');
-      chmodSync(secret, 0o600);
-      const out = await new Promise<string>((res) => {
-        execFile(
-          process.execPath,
-          ['--import', 'tsx', join(here, 'fixtures', 'drop-privileges.ts'), 'nobody:nogroup', secret],
-          { cwd: resolve(here, '..'), encoding: 'utf8', timeout: 60_000 },
-          (_e, stdout, stderr) => res(stdout.trim() || stderr),
-        );
-      });
-      expect(JSON.parse(out)).toEqual({ uid: 65534, gid: 65534, uid_now: 65534, read: 'EACCES' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
+  it.runIf(isRoot)(
+    'really leaves root: a root-only file is unreadable afterwards',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'srv-priv-'));
+      try {
+        const secret = join(dir, 'secret');
+        writeFileSync(secret, 'x');
+        chmodSync(secret, 0o600);
+        const out = await new Promise<string>((res) => {
+          execFile(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              join(here, 'fixtures', 'drop-privileges.ts'),
+              'nobody:nogroup',
+              secret,
+            ],
+            { cwd: resolve(here, '..'), encoding: 'utf8', timeout: 60_000 },
+            (_e, stdout, stderr) => res(stdout.trim() || stderr),
+          );
+        });
+        expect(JSON.parse(out)).toEqual({ uid: 65534, gid: 65534, uid_now: 65534, read: 'EACCES' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });
 
 describe('transport refused a reply', () => {

@@ -1,5 +1,14 @@
 // Finding 1 (socket file permissions changed by path) and 11 (names with NUL, leaked temp dir).
-import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindUnixSocket, UnixTransportError } from '../src/index.js';
@@ -126,7 +135,6 @@ describe('owner and mode are set through the bound socket, never by path', () =>
       }
       expectUntouched(secret);
       expect(attacker.lines[0]).toBe('ready');
-
     },
     120_000,
   );

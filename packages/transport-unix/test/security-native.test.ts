@@ -21,7 +21,8 @@ function run(
       cmd,
       args,
       { encoding: 'utf8', timeout: 90_000, ...options },
-      (_err, stdout, stderr) => res({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
+      (_err, stdout, stderr) =>
+        res({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
     );
   });
 }
@@ -82,7 +83,12 @@ describe('receive errors', () => {
   it('reports the socket error (not EBADF) and keeps receiving', async () => {
     const errors: UnixTransportError[] = [];
     const got = recorder();
-    const t = track(await openUnixReplySocket({ onMessage: got.onMessage, onError: (e) => errors.push(e as UnixTransportError) }));
+    const t = track(
+      await openUnixReplySocket({
+        onMessage: got.onMessage,
+        onError: (e) => errors.push(e as UnixTransportError),
+      }),
+    );
     const { UnixDatagramSocket } = loadNative();
     const peerPath = join(tempDir(), 'peer.sock');
     const peer = new UnixDatagramSocket();
@@ -136,7 +142,13 @@ describe('bind-strategy probe', () => {
     const dir = tempDir();
     const r = await run(
       'sh',
-      ['-c', `ulimit -n 64 && exec "$0" --import tsx "$@"`, process.execPath, join(here, 'fixtures', 'probe-emfile.ts'), dir],
+      [
+        '-c',
+        `ulimit -n 64 && exec "$0" --import tsx "$@"`,
+        process.execPath,
+        join(here, 'fixtures', 'probe-emfile.ts'),
+        dir,
+      ],
       { cwd: resolve(here, '..') },
     );
     const out = JSON.parse(r.stdout.trim() || '{}') as { first?: string; second?: string };

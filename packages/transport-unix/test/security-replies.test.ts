@@ -10,7 +10,7 @@ import {
   bindUnixSocket,
   openUnixReplySocket,
   type UnixPeer,
-  UnixTransportError,
+  type UnixTransportError,
 } from '../src/index.js';
 import { recorder, str, tempDir, text, track, waitFor } from './helpers.js';
 import { isRoot, NOBODY, publicAddon, runAs, startAs } from './security-helpers.js';
@@ -162,11 +162,9 @@ describe('sender addresses', () => {
         },
       }),
     );
-    const r = await run(
-      'python3',
-      [
-        '-c',
-        `import socket, sys, os
+    const r = await run('python3', [
+      '-c',
+      `import socket, sys, os
 d = sys.argv[1].encode()
 out = []
 socks = []
@@ -182,10 +180,9 @@ for s in socks:
     except Exception as e:
         out.append('none')
 print(' '.join(out))`,
-        dir,
-        server.path!,
-      ],
-    );
+      dir,
+      server.path!,
+    ]);
     expect(r.stdout.trim(), r.stderr).toBe('from-ff from-fe from-6f6b');
     expect(new Set(peers).size).toBe(3);
     expect(peers[2]).toBe(join(dir, 'ok'));

@@ -6,9 +6,10 @@
  * `--opensips-cfg` modparam lines > defaults. `commands` lists are
  * concatenated (config file first, then command line) instead of replaced.
  */
-import type { RunAs } from '../ops/index.js';
+
 import type { ListenerPolicy } from '../access/index.js';
 import type { CommandLevel } from '../common/index.js';
+import type { RunAs } from '../ops/index.js';
 import { DEFAULT_LOG_LEVEL } from '../ops/index.js';
 
 /** The parameters as a user writes them (programmatic API, `--config` file). */

@@ -2,10 +2,11 @@
  * Validation of the parameters of one source (command line, `--config` file,
  * opensips.cfg modparams): types, ranges, socket names, listener settings.
  */
-import { parseRunAs } from '../ops/index.js';
+
 import { parseSocketName } from '@mi-datagram/protocol';
 import { parseCidr } from '../access/index.js';
 import { COMMAND_LEVELS, type CommandLevel, ConfigError } from '../common/index.js';
+import { parseRunAs } from '../ops/index.js';
 import {
   CONFIG_KEYS,
   LISTENER_PARAM_NAMES,

@@ -7,6 +7,7 @@ export {
   type Logger,
   type LoggerOptions,
 } from './logger.js';
+export { dropPrivileges, type PrivilegedProcess, parseRunAs, type RunAs } from './privileges.js';
 export {
   SOCKET_WATCH_INTERVAL_MS,
   SOCKET_WATCH_REMIND_MS,
@@ -16,4 +17,3 @@ export {
   type WatchedSocket,
   watchSocketFiles,
 } from './socket-watch.js';
-export { dropPrivileges, type PrivilegedProcess, parseRunAs, type RunAs } from './privileges.js';

@@ -59,7 +59,10 @@ export function dropPrivileges(
   }
   let owner: { uid: number; gid: number };
   try {
-    owner = resolveOwner({ user: runAs.user, ...(runAs.group === null ? {} : { group: runAs.group }) });
+    owner = resolveOwner({
+      user: runAs.user,
+      ...(runAs.group === null ? {} : { group: runAs.group }),
+    });
   } catch (error) {
     throw new ConfigError('INVALID_PARAMETER', 'run_as', `run_as: ${(error as Error).message}`);
   }
