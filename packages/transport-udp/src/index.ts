@@ -31,4 +31,5 @@ export {
   type UdpLookupResult,
   type UdpPeer,
 } from './peer.js';
-export { UdpTransport, type UdpTransportStats } from './transport.js';
+export type { UdpTransportStats } from './stats.js';
+export { UdpTransport } from './transport.js';
