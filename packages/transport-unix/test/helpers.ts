@@ -1,5 +1,5 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,19 +87,38 @@ const addonPath = resolve(fileURLToPath(import.meta.url), '../../build/Release/u
  * Runs `code` in a separate plain node process with `m` = the raw addon and
  * `args` = process.argv.slice(1): another process (or, with `asUser`, another
  * user) doing raw socket things, e.g. leaving a stale socket file behind.
+ *
+ * Another user may not be able to reach the checkout (a clone under a 0700
+ * directory such as /root): for it the addon and the script are copied to a
+ * directory of its own, owned by it, removed afterwards.
  */
 export function runWithAddon(
   code: string,
   args: string[],
   asUser?: number,
 ): SpawnSyncReturns<string> {
-  const script = `const m = require(${JSON.stringify(addonPath)}); const args = process.argv.slice(1); ${code}`;
-  const argv = [process.execPath, '-e', script, ...args];
-  const cmd =
-    asUser === undefined
-      ? argv
-      : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...argv];
-  return spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+  if (asUser === undefined) {
+    const script = `const m = require(${JSON.stringify(addonPath)}); const args = process.argv.slice(1); ${code}`;
+    return spawnSync(process.execPath, ['-e', script, ...args], { encoding: 'utf8' });
+  }
+  const staged = mkdtempSync(join(tmpdir(), 'tu-as-user-'));
+  try {
+    copyFileSync(addonPath, join(staged, 'unix_dgram.node'));
+    writeFileSync(
+      join(staged, 'run.cjs'),
+      `const m = require('./unix_dgram.node'); const args = process.argv.slice(2); ${code}\n`,
+    );
+    for (const name of ['unix_dgram.node', 'run.cjs', '.']) {
+      chownSync(join(staged, name), asUser, asUser);
+    }
+    const setpriv = ['--reuid', String(asUser), '--regid', String(asUser), '--clear-groups'];
+    return spawnSync('setpriv', [...setpriv, process.execPath, join(staged, 'run.cjs'), ...args], {
+      encoding: 'utf8',
+      cwd: staged,
+    });
+  } finally {
+    rmSync(staged, { recursive: true, force: true });
+  }
 }
 
 /** Leaves a socket file behind with nobody bound to it (a crashed server). */
