@@ -255,6 +255,7 @@ export async function bindUnixSocket(
   const mode = resolveMode(o, DEFAULTS.mode, warn);
   const { uid, gid } = resolveOwner(o);
   const stale = await inspectExisting(path, resolved);
+  if (stale !== null) await afterStaleProbe?.(path);
 
   const strategy = bindStrategyOverride ?? (await detectBindStrategy());
   const bindFile = strategy === 'fchmod' ? bindWithFchmod : bindInPrivateDir;
@@ -271,6 +272,21 @@ let bindStrategyOverride: BindStrategy | undefined;
 export function _setBindStrategy(strategy: BindStrategy | undefined): void {
   bindStrategyOverride = strategy;
 }
+
+// --- test seam (issue 21): not exported from the package ---
+let afterStaleProbe: ((path: string) => void | Promise<void>) | undefined;
+
+/**
+ * @internal Runs `hook` between the probe of a stale socket and the re-check
+ * before it is replaced, so tests can swap the file in that window;
+ * undefined removes it.
+ */
+export function _setAfterStaleProbe(
+  hook: ((path: string) => void | Promise<void>) | undefined,
+): void {
+  afterStaleProbe = hook;
+}
+// --- end of test seam ---
 
 /**
  * Linux gives a socket file the mode of the socket inode (minus umask) at
