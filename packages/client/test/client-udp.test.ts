@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MiClient, MiClientError } from '../src/index.js';
 import { type FakeUdpServer, fakeUdpServer, reply } from './helpers/fake-udp.js';
-import { openFds } from './helpers/proc.js';
+import { datagramSockets } from './helpers/proc.js';
 import { rejection } from './helpers/rejection.js';
 
 const servers: FakeUdpServer[] = [];
@@ -177,16 +177,16 @@ describe('MiClient over UDP (legacy)', () => {
   it('TIMEOUT closes the reply socket (descriptors back to where they were)', async () => {
     const s = await server(() => {});
     const c = client(s.target, { timeout: 40 });
-    const before = openFds();
+    const before = datagramSockets();
     const errors = await Promise.all(Array.from({ length: 20 }, () => rejection(c.call('x'))));
     expect(errors.every((e) => e.code === 'TIMEOUT')).toBe(true);
-    expect(openFds()).toBe(before);
+    expect(datagramSockets()).toBe(before);
   });
 
   it('AbortSignal: ABORTED, socket closed; an already aborted signal sends nothing', async () => {
     const s = await server(() => {});
     const c = client(s.target);
-    const before = openFds();
+    const before = datagramSockets();
     const controller = new AbortController();
     const calls = Array.from({ length: 10 }, () =>
       rejection(c.call('x', [], { signal: controller.signal })),
@@ -195,7 +195,7 @@ describe('MiClient over UDP (legacy)', () => {
     const errors = await Promise.all(calls);
     expect(errors.map((e) => e.code)).toEqual(new Array(10).fill('ABORTED'));
     expect(errors[0]?.cause).toEqual(new Error('user gave up'));
-    expect(openFds()).toBe(before);
+    expect(datagramSockets()).toBe(before);
     const received = s.received.length;
     const pre = await rejection(c.call('x', [], { signal: AbortSignal.abort() }));
     expect(pre.code).toBe('ABORTED');
@@ -205,7 +205,7 @@ describe('MiClient over UDP (legacy)', () => {
 
   it('close(): calls in flight reject CLOSED, later calls too, sockets released', async () => {
     const s = await server(() => {});
-    const before = openFds();
+    const before = datagramSockets();
     const c = new MiClient(s.target);
     const inflight = rejection(c.call('x'));
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -213,7 +213,7 @@ describe('MiClient over UDP (legacy)', () => {
     expect((await inflight).code).toBe('CLOSED');
     expect((await rejection(c.call('x'))).code).toBe('CLOSED');
     expect(c.isClosed).toBe(true);
-    expect(openFds()).toBe(before);
+    expect(datagramSockets()).toBe(before);
   });
 
   it('BAD_REPLY for a datagram that is not a reply; REQUEST_INVALID before anything is sent', async () => {

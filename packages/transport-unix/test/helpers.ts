@@ -1,5 +1,14 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +71,37 @@ export async function waitFor(
 
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/**
+ * UNIX datagram sockets open in this process, counted exactly: the runtime
+ * (node, libuv, vitest) opens descriptors of its own at any time, but never a
+ * UNIX datagram socket, so leak checks count these instead of all descriptors.
+ */
+export function unixDatagramSockets(): number {
+  return ownSocketsListedIn(['/proc/net/unix'], (f) => (f[4] === '0002' ? f[6] : undefined));
+}
+
+function ownSocketsListedIn(
+  tables: readonly string[],
+  inodeOf: (fields: string[]) => string | undefined,
+): number {
+  const inodes = new Set<string>();
+  for (const table of tables) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const inode = inodeOf(line.trim().split(/\s+/));
+      if (inode !== undefined) inodes.add(`socket:[${inode}]`);
+    }
+  }
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (inodes.has(readlinkSync(`/proc/self/fd/${fd}`))) count += 1;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
 }
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);

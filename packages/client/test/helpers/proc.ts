@@ -1,6 +1,6 @@
 /** Spawning the real programs (server, `mi` CLI) for end-to-end tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,4 +130,39 @@ export function tempDir(prefix = 'mi-client-'): { readonly path: string; remove(
 /** Open descriptors of this process. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/**
+ * Datagram sockets (UNIX, UDP/UDP6) open in this process, counted exactly:
+ * the runtime opens descriptors of its own at any time, but never datagram
+ * sockets, so leak checks count these instead of all descriptors.
+ */
+export function datagramSockets(): number {
+  const inodes = new Set<string>();
+  const tables: Array<[string, (f: string[]) => string | undefined]> = [
+    ['/proc/net/unix', (f) => (f[4] === '0002' ? f[6] : undefined)],
+    ['/proc/net/udp', (f) => f[9]],
+    ['/proc/net/udp6', (f) => f[9]],
+  ];
+  for (const [table, inodeOf] of tables) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue; // no IPv6
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const inode = inodeOf(line.trim().split(/\s+/));
+      if (inode !== undefined) inodes.add(`socket:[${inode}]`);
+    }
+  }
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (inodes.has(readlinkSync(`/proc/self/fd/${fd}`))) count += 1;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
 }
