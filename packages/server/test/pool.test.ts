@@ -297,12 +297,13 @@ describe.each(['unix', 'udp'] as const)('%s: supervision and lifecycle', (kind) 
           const now = await server.workers();
           return now.length === 2 && !now.includes(victim);
         },
-        3_000,
+        15_000,
         'a replacement worker',
       );
       const replacedInMs = Date.now() - killedAt;
       console.log(`[pool ${kind}] SIGKILLed worker replaced after ${replacedInMs} ms`);
-      expect(replacedInMs).toBeLessThan(1_500);
+      // Measured up to 800 ms on a loaded 2-core machine: room for one 5x slower than that.
+      expect(replacedInMs).toBeLessThan(5_000);
       const before = answered;
       await waitFor(() => answered > before + 200, 10_000, 'load to continue');
     } finally {
