@@ -264,7 +264,7 @@ describe.each(['unix', 'udp'] as const)('%s: supervision and lifecycle', (kind) 
     kind === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0',
   ];
 
-  it('a SIGKILLed worker is replaced within a second under load; no other client gets an error', async () => {
+  it('a SIGKILLed worker is replaced at once under load (bound 5 s); no other client gets an error', async () => {
     const server = await startPooled([...socketArgs('crash'), '--commands', EXAMPLES]);
     const [victim] = (await server.workers()) as [number, number];
     const clients = await Promise.all(
