@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
+    // Property-test seeds: fixed in CI, rotating elsewhere, FC_SEED to replay (docs/testing.md).
+    setupFiles: ['test/setup-fast-check.ts'],
+    // 1000-run properties take about 8 s on a loaded machine; 60 s leaves room for one 5x slower.
+    testTimeout: 60_000,
   },
 });

@@ -1,12 +1,21 @@
 /**
  * The `mi` CLI end to end: real processes (the built CLI and the built server), real sockets.
  */
-import { chmodSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeUdpServer, fakeUdpServer, reply } from './helpers/fake-udp.js';
 import { type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
-import { runCli, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
+import {
+  CLI,
+  REPO,
+  runCli,
+  runNode,
+  type SpawnedServer,
+  spawnServer,
+  tempDir,
+} from './helpers/proc.js';
 
 let dir: ReturnType<typeof tempDir>;
 /** TMPDIR of every spawned CLI: where its reply sockets go (must be empty afterwards). */
@@ -39,6 +48,29 @@ const mi = (
   env: Record<string, string> = {},
   extra: Parameters<typeof runCli>[1] = {},
 ) => runCli(args, { ...extra, env: { TMPDIR: cliTmp.path, ...env } });
+
+/**
+ * A copy of the built CLI and the packages it imports, in a directory owned by
+ * `uid`/`gid`, for running the CLI as a user that cannot reach the checkout.
+ */
+function stageCliFor(uid: number, gid: number): { readonly dir: string; readonly path: string } {
+  const staged = mkdtempSync(join(tmpdir(), 'mi-cli-as-user-'));
+  const copy = (from: string, to: string): void =>
+    cpSync(join(REPO, from), join(staged, to), { recursive: true });
+  copy('packages/client/package.json', 'client/package.json');
+  copy('packages/client/dist', 'client/dist');
+  for (const name of ['protocol', 'transport-udp', 'transport-unix']) {
+    copy(`packages/${name}/package.json`, `node_modules/@mi-datagram/${name}/package.json`);
+    copy(`packages/${name}/dist`, `node_modules/@mi-datagram/${name}/dist`);
+  }
+  const addon = 'build/Release/unix_dgram.node';
+  copy(`packages/transport-unix/${addon}`, `node_modules/@mi-datagram/transport-unix/${addon}`);
+  chownSync(staged, uid, gid);
+  for (const entry of readdirSync(staged, { recursive: true, encoding: 'utf8' })) {
+    chownSync(join(staged, entry), uid, gid);
+  }
+  return { dir: staged, path: join(staged, 'client/dist/cli.js') };
+}
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 
@@ -177,19 +209,23 @@ describe('mi failures: exit 2 and one line on stderr', () => {
     // A live, bound socket the CLI may not write to. Root bypasses file permissions, so when the
     // tests run as root the CLI runs as `nobody` (uid/gid 65534), for whom mode 000 does apply.
     const locked = await fakeUnixServer(dir.path, () => {}, 'locked.sock');
+    let staged: string | undefined;
     try {
       chmodSync(dir.path, 0o711); // nobody may traverse the directory, not list it
       chmodSync(locked.path, 0o000);
       const asRoot = process.getuid?.() === 0;
-      const out = await mi(
-        ['-s', locked.path, 'which'],
-        {},
-        asRoot ? { uid: 65534, gid: 65534 } : {},
-      );
+      // `nobody` may not reach the checkout (a clone under /root): it runs a copy of the CLI.
+      const cli = asRoot ? stageCliFor(65534, 65534) : undefined;
+      staged = cli?.dir;
+      const out = await runNode([cli?.path ?? CLI, '-s', locked.path, 'which'], {
+        env: { TMPDIR: cliTmp.path },
+        ...(cli === undefined ? {} : { uid: 65534, gid: 65534, cwd: cli.dir }),
+      });
       expect(out.stderr).toBe(`mi: ${locked.path}: permission denied\n`);
       expect(out.status).toBe(2);
       expect(locked.received).toHaveLength(0);
     } finally {
+      if (staged !== undefined) rmSync(staged, { recursive: true, force: true });
       chmodSync(dir.path, 0o700);
       await locked.close();
     }

@@ -341,7 +341,8 @@ describe('mi_stats with children_count 2: the whole server', () => {
       expect(parse(reply).lines).toMatchObject({ Workers: '1', 'Workers missing': '1' });
       // POOL_STATS_TIMEOUT_MS (1 s), far below the IPC's default 5 s.
       expect(elapsed).toBeGreaterThanOrEqual(900);
-      expect(elapsed).toBeLessThan(3000);
+      // Below the IPC's 5 s: the 1 s stats timeout decided, not the IPC one.
+      expect(elapsed).toBeLessThan(4500);
     } finally {
       process.kill(stopped, 'SIGCONT');
     }

@@ -264,7 +264,7 @@ describe.each(['unix', 'udp'] as const)('%s: supervision and lifecycle', (kind) 
     kind === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0',
   ];
 
-  it('a SIGKILLed worker is replaced within a second under load; no other client gets an error', async () => {
+  it('a SIGKILLed worker is replaced at once under load (bound 5 s); no other client gets an error', async () => {
     const server = await startPooled([...socketArgs('crash'), '--commands', EXAMPLES]);
     const [victim] = (await server.workers()) as [number, number];
     const clients = await Promise.all(
@@ -297,12 +297,13 @@ describe.each(['unix', 'udp'] as const)('%s: supervision and lifecycle', (kind) 
           const now = await server.workers();
           return now.length === 2 && !now.includes(victim);
         },
-        3_000,
+        15_000,
         'a replacement worker',
       );
       const replacedInMs = Date.now() - killedAt;
       console.log(`[pool ${kind}] SIGKILLed worker replaced after ${replacedInMs} ms`);
-      expect(replacedInMs).toBeLessThan(1_500);
+      // Measured up to 800 ms on a loaded 2-core machine: room for one 5x slower than that.
+      expect(replacedInMs).toBeLessThan(5_000);
       const before = answered;
       await waitFor(() => answered > before + 200, 10_000, 'load to continue');
     } finally {

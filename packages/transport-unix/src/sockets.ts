@@ -68,12 +68,27 @@ export async function bindUnixSocket(
   const mode = resolveMode(o, DEFAULTS.mode, warn);
   const { uid, gid } = resolveOwner(o);
   const stale = await inspectExisting(path, resolved);
+  if (stale !== null) await afterStaleProbe?.(path);
 
   const strategy = await bindStrategy();
   const bindFile = strategy === 'fchmod' ? bindWithFchmod : bindInPrivateDir;
   return bindFile(path, resolved, mode, uid, gid, stale);
 }
 
+// --- test seam (issue 21): not exported from the package ---
+let afterStaleProbe: ((path: string) => void | Promise<void>) | undefined;
+
+/**
+ * @internal Runs `hook` between the probe of a stale socket and the re-check
+ * before it is replaced, so tests can swap the file in that window;
+ * undefined removes it.
+ */
+export function _setAfterStaleProbe(
+  hook: ((path: string) => void | Promise<void>) | undefined,
+): void {
+  afterStaleProbe = hook;
+}
+// --- end of test seam ---
 /**
  * Adopts an inherited descriptor (a worker of a pool): it must be an AF_UNIX
  * SOCK_DGRAM socket; it is made nonblocking and close-on-exec, and closed by

@@ -1,5 +1,16 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import {
+  chownSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, type TempDir } from '@mi-datagram/test-helpers';
 import { afterEach } from 'vitest';
@@ -48,6 +59,37 @@ export function recorder(): {
   };
 }
 
+/**
+ * UNIX datagram sockets open in this process, counted exactly: the runtime
+ * (node, libuv, vitest) opens descriptors of its own at any time, but never a
+ * UNIX datagram socket, so leak checks count these instead of all descriptors.
+ */
+export function unixDatagramSockets(): number {
+  return ownSocketsListedIn(['/proc/net/unix'], (f) => (f[4] === '0002' ? f[6] : undefined));
+}
+
+function ownSocketsListedIn(
+  tables: readonly string[],
+  inodeOf: (fields: string[]) => string | undefined,
+): number {
+  const inodes = new Set<string>();
+  for (const table of tables) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const inode = inodeOf(line.trim().split(/\s+/));
+      if (inode !== undefined) inodes.add(`socket:[${inode}]`);
+    }
+  }
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (inodes.has(readlinkSync(`/proc/self/fd/${fd}`))) count += 1;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
+}
+
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -71,19 +113,38 @@ const addonPath = resolve(fileURLToPath(import.meta.url), '../../build/Release/u
  * Runs `code` in a separate plain node process with `m` = the raw addon and
  * `args` = process.argv.slice(1): another process (or, with `asUser`, another
  * user) doing raw socket things, e.g. leaving a stale socket file behind.
+ *
+ * Another user may not be able to reach the checkout (a clone under a 0700
+ * directory such as /root): for it the addon and the script are copied to a
+ * directory of its own, owned by it, removed afterwards.
  */
 export function runWithAddon(
   code: string,
   args: string[],
   asUser?: number,
 ): SpawnSyncReturns<string> {
-  const script = `const m = require(${JSON.stringify(addonPath)}); const args = process.argv.slice(1); ${code}`;
-  const argv = [process.execPath, '-e', script, ...args];
-  const cmd =
-    asUser === undefined
-      ? argv
-      : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...argv];
-  return spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+  if (asUser === undefined) {
+    const script = `const m = require(${JSON.stringify(addonPath)}); const args = process.argv.slice(1); ${code}`;
+    return spawnSync(process.execPath, ['-e', script, ...args], { encoding: 'utf8' });
+  }
+  const staged = mkdtempSync(join(tmpdir(), 'tu-as-user-'));
+  try {
+    copyFileSync(addonPath, join(staged, 'unix_dgram.node'));
+    writeFileSync(
+      join(staged, 'run.cjs'),
+      `const m = require('./unix_dgram.node'); const args = process.argv.slice(2); ${code}\n`,
+    );
+    for (const name of ['unix_dgram.node', 'run.cjs', '.']) {
+      chownSync(join(staged, name), asUser, asUser);
+    }
+    const setpriv = ['--reuid', String(asUser), '--regid', String(asUser), '--clear-groups'];
+    return spawnSync('setpriv', [...setpriv, process.execPath, join(staged, 'run.cjs'), ...args], {
+      encoding: 'utf8',
+      cwd: staged,
+    });
+  } finally {
+    rmSync(staged, { recursive: true, force: true });
+  }
 }
 
 /** Leaves a socket file behind with nobody bound to it (a crashed server). */

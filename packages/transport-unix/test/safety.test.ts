@@ -15,7 +15,7 @@ import {
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindUnixSocket, openUnixReplySocket, UnixTransportError } from '../src/index.js';
-import { _setBindStrategy } from '../src/sockets.js';
+import { _setAfterStaleProbe, _setBindStrategy } from '../src/sockets.js';
 import {
   recorder,
   sendFromUnbound,
@@ -39,7 +39,10 @@ async function rejection(p: Promise<unknown>): Promise<UnixTransportError> {
   return err as UnixTransportError;
 }
 
-afterEach(() => _setBindStrategy(undefined));
+afterEach(() => {
+  _setBindStrategy(undefined);
+  _setAfterStaleProbe(undefined);
+});
 
 // Every rule runs with the preferred strategy (fchmod before bind) and the fallback
 // (bind in a private directory, then move into place).
@@ -105,6 +108,38 @@ describe.each(['fchmod', 'private-dir'] as const)('socket file safety (%s)', (st
     const client = track(await openUnixReplySocket());
     client.send(text('hi'), path);
     await waitFor(() => seen.messages.length === 1);
+  });
+
+  it('does not replace a stale socket swapped for another file after the probe', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'swapped.sock');
+    staleSocket(path);
+    // Between the probe (stale: replace it) and the replacement, someone puts a file there.
+    _setAfterStaleProbe(() => {
+      unlinkSync(path);
+      writeFileSync(path, 'theirs');
+    });
+    const err = await rejection(bind(path));
+    expect(err.code).toBe('ADDRESS_IN_USE');
+    expect(err.message).toMatch(/changed while binding/);
+    expect(readFileSync(path, 'utf8')).toBe('theirs');
+    expect(readdirSync(dir)).toEqual(['swapped.sock']);
+  });
+
+  it('does not replace a stale socket swapped for another socket after the probe', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'swapped.sock');
+    staleSocket(path);
+    const other = join(dir, 'other.sock');
+    staleSocket(other);
+    const otherIno = lstatSync(other).ino;
+    expect(lstatSync(path).ino).not.toBe(otherIno);
+    _setAfterStaleProbe(() => renameSync(other, path));
+    const err = await rejection(bind(path));
+    expect(err.code).toBe('ADDRESS_IN_USE');
+    expect(lstatSync(path).isSocket()).toBe(true);
+    expect(lstatSync(path).ino).toBe(otherIno);
+    expect(readdirSync(dir)).toEqual(['swapped.sock']);
   });
 
   it('applies mode 0660 by default, an explicit mode, and 0 as 0600 with a warning', async () => {

@@ -86,7 +86,8 @@ it('close() SIGKILLs a worker whose request outlasts the timeout', async () => {
     );
     const started = Date.now();
     await pool.close({ timeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Far from the 30 s the request would take, with room for a slow machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
   } finally {
     await client.close();
   }
