@@ -5,6 +5,8 @@
 //   node scripts/build-addon.mjs --prebuilds  prebuilds/<target>/unix_dgram.node for every
 //                                             target below + prebuilds/manifest.json
 //   node scripts/build-addon.mjs --prebuilds linux-arm64-glibc   one target only
+//   node scripts/build-addon.mjs --check      exit 1 unless every prebuilt binary matches
+//                                             the manifest and was built from the current sources
 //
 // Only a C compiler and Node's headers are needed (no python, make or node-gyp):
 // a Node-API addon is one C file compiled into a shared object whose napi_* and
@@ -165,8 +167,36 @@ function buildPrebuilds(only) {
   writeFileSync(manifestPath, `${JSON.stringify(out, null, 2)}\n`);
 }
 
+function checkPrebuilds() {
+  const manifestPath = join(packageDir, 'prebuilds', 'manifest.json');
+  if (!existsSync(manifestPath)) fail('prebuilds/manifest.json is missing');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const digest = sourcesDigest();
+  const problems = [];
+  for (const target of Object.keys(TARGETS)) {
+    const entry = manifest.targets?.[target];
+    const file = join(packageDir, 'prebuilds', target, 'unix_dgram.node');
+    if (!entry) problems.push(`${target}: not in the manifest`);
+    else if (!existsSync(file))
+      problems.push(`${target}: ${relative(packageDir, file)} is missing`);
+    else if (sha256(file) !== entry.sha256)
+      problems.push(`${target}: the binary differs from the manifest`);
+    else if (entry.sourcesSha256 !== digest) {
+      problems.push(`${target}: built from other sources than native/ holds now`);
+    }
+  }
+  if (problems.length > 0) {
+    fail(
+      `prebuilt binaries out of date:\n  ${problems.join('\n  ')}\n` +
+        'rebuild them with `pnpm --filter @mi-datagram/transport-unix build:prebuilds` and commit prebuilds/',
+    );
+  }
+  console.log(`prebuilds match native/ (sources sha256 ${digest})`);
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   if (args[0] === '--prebuilds') buildPrebuilds(args.slice(1));
+  else if (args[0] === '--check') checkPrebuilds();
   else buildHost(args.includes('--if-stale'));
 }
