@@ -90,7 +90,7 @@ export function loadNative(): NativeBinding {
   const tried = found.failures.map((f) => `${f.file}: ${f.reason}`).join('; ');
   throw new UnixTransportError(
     'ADDON_NOT_LOADED',
-    `the @mi-datagram/transport-unix addon could not be loaded on ${platform}${libc ? `-${libc}` : ''} ` +
+    `UNIX sockets are unavailable: the @mi-datagram/transport-unix addon could not be loaded on ${platform}${libc ? `-${libc}` : ''} ` +
       `(prebuilt for ${PREBUILT_TAGS.join(', ')}; elsewhere build it from source, see the package README) ` +
       `[tried ${tried}]`,
     { cause: found.failures },
