@@ -1,4 +1,12 @@
-import { createRequire } from 'node:module';
+import {
+  addonCandidates,
+  detectLibc,
+  type Libc,
+  PREBUILT_TAGS,
+  packageDirectory,
+  requireFirst,
+  SOURCE_BUILD,
+} from './addon-path.js';
 import { UnixTransportError } from './errors.js';
 
 /**
@@ -73,21 +81,32 @@ export interface NativeBinding {
 
 let binding: NativeBinding | undefined;
 
-/** Loads build/Release/unix_dgram.node (built by node-gyp at install time). */
+/**
+ * Loads the addon on first use (a process that opens no UNIX socket never
+ * loads it): a source build in build/Release if there is one, else the
+ * prebuilt binary for this platform (see addon-path.ts).
+ */
 export function loadNative(): NativeBinding {
   if (binding !== undefined) return binding;
-  // src/ and dist/ are siblings of build/, so one relative path serves both.
-  const require = createRequire(import.meta.url);
+  const platform = `${process.platform}-${process.arch}`;
+  let found: ReturnType<typeof requireFirst>;
+  let libc: Libc | undefined;
   try {
-    binding = require('../build/Release/unix_dgram.node') as NativeBinding;
+    libc = detectLibc();
+    found = requireFirst(addonCandidates(packageDirectory(), process.platform, process.arch, libc));
   } catch (err) {
-    throw new UnixTransportError(
-      'ADDON_NOT_LOADED',
-      'the @mi-datagram/transport-unix addon is not built or failed to load ' +
-        '(needs python3, make and a C compiler; rebuild with `pnpm rebuild @mi-datagram/transport-unix`): ' +
-        (err instanceof Error ? err.message.split('\n')[0] : String(err)),
-      { cause: err },
-    );
+    found = { failures: [{ file: SOURCE_BUILD, reason: String(err) }] };
   }
-  return binding;
+  if ('module' in found) {
+    binding = found.module as NativeBinding;
+    return binding;
+  }
+  const tried = found.failures.map((f) => `${f.file}: ${f.reason}`).join('; ');
+  throw new UnixTransportError(
+    'ADDON_NOT_LOADED',
+    `UNIX sockets are unavailable: the @mi-datagram/transport-unix addon could not be loaded on ${platform}${libc ? `-${libc}` : ''} ` +
+      `(prebuilt for ${PREBUILT_TAGS.join(', ')}; elsewhere build it from source, see the package README) ` +
+      `[tried ${tried}]`,
+    { cause: found.failures },
+  );
 }
