@@ -2,6 +2,7 @@
  * Named params over legacy text (PROTOCOL.md 5.1) and `mi which COMMAND`'s
  * recipe lines, as units; a fake UNIX server checks the bytes a named call sends.
  */
+import { join } from 'node:path';
 import { encodeRequest, parseReply } from '@mi-datagram/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyReply } from '../src/cli/output.js';
@@ -9,7 +10,7 @@ import { recipesOf, whichRecipesText } from '../src/cli/recipes.js';
 import { MiClient } from '../src/client.js';
 import { namedParamsToArguments } from '../src/params.js';
 import { answerWith, type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
-import { tempDir } from './helpers/proc.js';
+import { runCli, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
 
 const encoder = new TextEncoder();
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
@@ -126,6 +127,63 @@ describe('MiClient named params over legacy text', () => {
       );
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('against the server (declared parameters, both protocols)', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let server: SpawnedServer;
+  beforeAll(async () => {
+    dir = tempDir();
+    server = await spawnServer(join(dir.path, 'mi.sock'));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    dir.remove();
+  });
+
+  it('mi which COMMAND prints one usage line per recipe, legacy and JSON-RPC', async () => {
+    const expected = '200 OK\nlog_level\nlog_level level\nlog_level level pid\n';
+    for (const args of [
+      ['which', 'log_level'],
+      ['which', 'command::log_level'],
+      ['--jsonrpc', 'which', 'log_level'],
+      ['--jsonrpc', 'which', 'command::log_level'],
+    ]) {
+      const out = await runCli(['-s', server.address, ...args]);
+      expect(out.stdout.toString(), args.join(' ')).toBe(expected);
+      expect(out.status).toBe(0);
+    }
+    const unknown = await runCli(['-s', server.address, 'which', 'nosuch']);
+    expect(unknown.stdout.toString()).toBe('404 unknown MI command\n\n');
+    expect(unknown.status).toBe(1);
+  });
+
+  it('MiClient: named or positional params, in both protocols', async () => {
+    const legacy = new MiClient(server.address);
+    const rpc = new MiClient(server.address, { protocol: 'jsonrpc' });
+    try {
+      expect((await legacy.call('cache_store', ['local', 'nk', 'v1'])).code).toBe(200);
+      const named = await legacy.call('cache_fetch', { attr: 'nk', system: 'local' });
+      expect(text(named.raw)).toBe('200 OK\nkey:: nk\nvalue:: v1\n\n');
+      expect(await rpc.call('cache_fetch', { attr: 'nk', system: 'local' })).toMatchObject({
+        ok: true,
+        result: { key: 'nk', value: 'v1' },
+      });
+      expect(await rpc.call('cache_fetch', ['local', 'nk'])).toMatchObject({
+        ok: true,
+        result: { key: 'nk', value: 'v1' },
+      });
+      expect(await rpc.call('log_level', { level: 'x' })).toMatchObject({
+        ok: false,
+        error: { code: -32602, message: 'Invalid params', data: "Bad type for parameter 'level'" },
+      });
+      expect(text((await legacy.call('log_level', { level: 'x' })).raw)).toBe(
+        '400 Bad parameter\n\n',
+      );
+    } finally {
+      await Promise.all([legacy.close(), rpc.close()]);
     }
   });
 });
