@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import type { JsonRpcParams, JsonValue } from '@mi-datagram/protocol';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { CommandRegistry, defineCommand, type MiCommandDefinition } from '../src/commands/index.js';
 import {
   type CompiledParams,
   compileParams,
@@ -431,6 +432,48 @@ describe('matcher properties', () => {
 });
 
 describe('typing', () => {
+  it('defineCommand types request.params from params and recipes; the result is a definition', () => {
+    const logLevel = defineCommand({
+      name: 'log_level_typed',
+      params: { level: 'integer', pid: { type: 'integer', description: 'a process' } },
+      recipes: [[], ['level'], ['level', 'pid']],
+      handler(request) {
+        expectTypeOf(request.params).toEqualTypeOf<
+          | { readonly level?: undefined; readonly pid?: undefined }
+          | { readonly level: number; readonly pid?: undefined }
+          | { readonly level: number; readonly pid: number }
+        >();
+        if (request.params.pid !== undefined) expectTypeOf(request.params.level).toBeNumber();
+        return undefined;
+      },
+    });
+    const fetch = defineCommand({
+      name: 'fetch_typed',
+      params: { system: 'string', names: 'string[]' },
+      handler({ params }) {
+        expectTypeOf(params).toEqualTypeOf<{
+          readonly system: string;
+          readonly names: readonly string[];
+        }>();
+        return { json: [params.system, ...params.names] };
+      },
+    });
+    const raw = defineCommand({
+      name: 'raw',
+      handler: (request) => ({ json: request.args.length }),
+    });
+    const all: MiCommandDefinition[] = [logLevel, fetch, raw];
+    const registry = new CommandRegistry();
+    registry.registerAll(all);
+    expect(registry.get('fetch_typed')?.params?.recipes.map((r) => r.map((p) => p.name))).toEqual([
+      ['system', 'names'],
+    ]);
+    expect(registry.get('raw')?.params).toBeNull();
+    expect(() =>
+      registry.register({ name: 'bad', params: { a: 'float' }, handler: () => undefined }),
+    ).toThrow(/invalid commands: bad definition in module app: command "bad": parameter "a"/);
+  });
+
   it('a handler parameter object is typed from the declaration', () => {
     type LogLevelParams = ParamsOf<
       { level: 'integer'; pid: { type: 'integer'; description: 'x' } },
