@@ -25,7 +25,7 @@ import {
   type MiJsonRpcReply,
   parseJsonRpcResponse,
 } from './jsonrpc.js';
-import { isNamedParams, type MiNamedParams, namedParamsToArguments } from './params.js';
+import { isNamedParams, legacyArgumentList, type MiNamedParams } from './params.js';
 
 /** Wire protocol of a client: the legacy text protocol (OpenSIPS 2.x) or JSON-RPC 2.0 (3.x). */
 export type MiProtocolName = 'legacy' | 'jsonrpc';
@@ -318,24 +318,17 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     return this.callLegacy(command, args as readonly MiArgument[] | MiNamedParams, options);
   }
 
-  /**
-   * A legacy text request, whatever the client's `protocol`. `args`: a list (value-only
-   * arguments are positional params) or named params, sent as `name::value` lines.
-   */
+  /** A legacy text request, whatever the client's `protocol` (named params: `name::value` lines). */
   callLegacy(
     command: string,
     args?: readonly MiArgument[] | MiNamedParams,
     options?: MiCallOptions,
   ): Promise<MiReply> {
     let list: readonly MiArgument[] | undefined;
-    if (args === undefined || Array.isArray(args)) {
-      list = args as readonly MiArgument[] | undefined;
-    } else {
-      try {
-        list = namedParamsToArguments(args as MiNamedParams);
-      } catch (error) {
-        return Promise.reject(this.invalid(error));
-      }
+    try {
+      list = legacyArgumentList(args);
+    } catch (error) {
+      return Promise.reject(this.invalid(error));
     }
     const noArgs = list === undefined || list.length === 0;
     if (noArgs && command === this.lastCommand && this.lastRequest !== undefined) {

@@ -58,3 +58,11 @@ export function isNamedParams(args: unknown): args is MiNamedParams {
     !(args instanceof Uint8Array)
   );
 }
+
+/** The argument list of a legacy call: a list as it is, named params converted; `undefined` stays. */
+export function legacyArgumentList(
+  args: readonly RequestArgumentInput[] | MiNamedParams | undefined,
+): readonly RequestArgumentInput[] | undefined {
+  if (args === undefined || Array.isArray(args)) return args as readonly RequestArgumentInput[];
+  return namedParamsToArguments(args as MiNamedParams);
+}
