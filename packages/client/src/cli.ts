@@ -9,6 +9,7 @@ import {
   replyJson,
   replyText,
 } from './cli/output.js';
+import { whichRecipesText } from './cli/recipes.js';
 import { MiClient } from './client.js';
 
 type TargetResult =
@@ -93,7 +94,8 @@ async function main(argv: readonly string[]): Promise<number> {
       continue;
     }
     if (several) write(process.stdout, `==> ${entry.target} <==\n`);
-    write(process.stdout, replyText(entry.result));
+    const recipes = whichRecipesText(options.command, options.args, entry.result);
+    write(process.stdout, recipes ?? replyText(entry.result));
   }
   if (options.json && several) write(process.stdout, `${JSON.stringify(jsonOut, null, 2)}\n`);
   return controller.signal.aborted ? EXIT.INTERRUPTED : status;

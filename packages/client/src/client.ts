@@ -25,6 +25,7 @@ import {
   type MiJsonRpcReply,
   parseJsonRpcResponse,
 } from './jsonrpc.js';
+import { isNamedParams, legacyArgumentList, type MiNamedParams } from './params.js';
 
 /** Wire protocol of a client: the legacy text protocol (OpenSIPS 2.x) or JSON-RPC 2.0 (3.x). */
 export type MiProtocolName = 'legacy' | 'jsonrpc';
@@ -68,10 +69,13 @@ export interface MiCallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Arguments of {@link MiClient.call}: legacy arguments, or JSON-RPC params. */
+/**
+ * Arguments of {@link MiClient.call}: legacy arguments (a list, or named params sent as
+ * `name::value` lines), or JSON-RPC params (an array: positional; an object: named).
+ */
 export type MiCallArgs<P extends MiProtocolName> = P extends 'jsonrpc'
   ? JsonRpcParams
-  : readonly MiArgument[];
+  : readonly MiArgument[] | MiNamedParams;
 /** Result of {@link MiClient.call}: a legacy reply, or a JSON-RPC response. */
 export type MiCallResult<P extends MiProtocolName> = P extends 'jsonrpc' ? MiJsonRpcReply : MiReply;
 
@@ -300,33 +304,41 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   call(command: string, args?: MiCallArgs<P>, options?: MiCallOptions): Promise<MiCallResult<P>>;
   call(
     command: string,
-    args?: readonly MiArgument[] | JsonRpcParams,
+    args?: readonly MiArgument[] | MiNamedParams | JsonRpcParams,
     options?: MiCallOptions,
   ): Promise<MiReply | MiJsonRpcReply> {
     if (this.protocol === 'jsonrpc') return this.callJsonRpc(command, args, options);
-    if (args !== undefined && !Array.isArray(args)) {
+    if (args !== undefined && !Array.isArray(args) && !isNamedParams(args)) {
       return Promise.reject(
-        new MiClientError('REQUEST_INVALID', 'legacy arguments must be an array', {
+        new MiClientError('REQUEST_INVALID', 'legacy arguments must be an array or an object', {
           target: this.target,
         }),
       );
     }
-    return this.callLegacy(command, args, options);
+    return this.callLegacy(command, args as readonly MiArgument[] | MiNamedParams, options);
   }
 
-  /** A legacy text request, whatever the client's `protocol`. */
+  /** A legacy text request, whatever the client's `protocol` (named params: `name::value` lines). */
   callLegacy(
     command: string,
-    args?: readonly MiArgument[],
+    args?: readonly MiArgument[] | MiNamedParams,
     options?: MiCallOptions,
   ): Promise<MiReply> {
-    const noArgs = args === undefined || args.length === 0;
+    let list: readonly MiArgument[] | undefined;
+    try {
+      list = legacyArgumentList(args);
+    } catch (error) {
+      return Promise.reject(this.invalid(error));
+    }
+    const noArgs = list === undefined || list.length === 0;
     if (noArgs && command === this.lastCommand && this.lastRequest !== undefined) {
       return this.exchange(this.lastRequest, options, undefined) as Promise<MiReply>;
     }
     let request: Uint8Array;
     try {
-      request = sendable(noArgs ? encodeRequest(command) : encodeRequest(command, [...args]));
+      request = sendable(
+        noArgs ? encodeRequest(command) : encodeRequest(command, [...(list ?? [])]),
+      );
     } catch (error) {
       return Promise.reject(this.invalid(error));
     }

@@ -26,3 +26,4 @@ export {
   type MiJsonRpcReply,
   parseJsonRpcResponse,
 } from './jsonrpc.js';
+export { type MiNamedParams, type MiParamValue, namedParamsToArguments } from './params.js';

@@ -88,7 +88,7 @@ describe.each([
       });
       const key = `k${index}`;
       expect(
-        await client.call('cache_store', { system: 'local', key, value: '  spaced  value ' }),
+        await client.call('cache_store', { system: 'local', attr: key, value: '  spaced  value ' }),
       ).toMatchObject({ ok: true, result: 'OK' });
       expect(await client.call('cache_fetch', ['local', key])).toMatchObject({
         ok: true,
@@ -114,7 +114,7 @@ describe.each([
       });
       expect(await client.call('cache_store', ['local'])).toMatchObject({
         ok: false,
-        error: { code: 404, message: 'Too few arguments' },
+        error: { code: -32602, message: 'Invalid params', data: 'Too few or too many parameters' },
       });
       expect(await client.call('bigjson', ['70000'])).toMatchObject({
         ok: false,
@@ -192,7 +192,9 @@ describe.each([
       expect(out.stdout.toString('utf8')).toBe('-32601 Method not found\n');
       const failed = await mi(['--jsonrpc', '-s', target(), 'log_level', 'nonsense']);
       expect(failed.status).toBe(1);
-      expect(failed.stdout.toString('utf8')).toBe('400 Bad parameter\n');
+      expect(failed.stdout.toString('utf8')).toBe(
+        '-32602 Invalid params\n"Bad type for parameter \'level\'"\n',
+      );
     });
 
     it('the same server still answers the legacy protocol to mi without --jsonrpc', async () => {

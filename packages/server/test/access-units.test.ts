@@ -15,7 +15,7 @@ import {
   UNBOUND_SOURCE,
 } from '../src/access/index.js';
 import type { MiRequest } from '../src/commands/index.js';
-import { CommandRegistry } from '../src/commands/index.js';
+import { CommandRegistry, LocalSharedStore } from '../src/commands/index.js';
 import { ConfigError } from '../src/common/index.js';
 import { parseCommandLine, resolveConfig, validateParams } from '../src/config/index.js';
 import { bucketUpperBound, LatencyHistogram, latencyBucket } from '../src/statistics/index.js';
@@ -182,11 +182,13 @@ describe('listener access', () => {
     },
     handler,
   });
-  const req = (n: number) => ({
+  const req = (n: number): MiRequest => ({
     command: 'x',
     args: Array.from({ length: n }, () => ({ name: null, value: '1' })),
     rawArgs: [],
     datagram: new Uint8Array(0),
+    protocol: 'legacy',
+    shared: new LocalSharedStore(),
   });
 
   it('user commands default to admin', () => {

@@ -280,8 +280,9 @@ describe.each(TRANSPORTS)('over %s', (_label, index) => {
       ],
       ['log_level', ['2'], () => ({ 'New global log level': 2 })],
       ['log_level', { level: 2 }, () => ({ 'New global log level': 2 })],
-      ['log_level', [2, process.pid], () => ({ 'New log level': 2 })],
-      ['help', undefined, () => ({ Usage: "help mi_cmd - returns information about 'mi_cmd'" })],
+      // OpenSIPS 3 answers a per-process level as `Log level` (2.4: `New log level`).
+      ['log_level', [2, process.pid], () => ({ 'Log level': 2 })],
+      ['help', undefined, () => "Usage: help mi_cmd - returns information about 'mi_cmd'"],
       [
         'help',
         { mi_cmd: 'version' },
@@ -377,7 +378,7 @@ describe.each(TRANSPORTS)('over %s', (_label, index) => {
       expect(await rpc(req('echo', ['a', 'b c']))).toEqual(ok(['a', 'b c']));
       expect(await rpc(req('echo', { a: 'b', c: 'd' }))).toEqual(ok({ a: 'b', c: 'd' }));
       expect(await raw(':echo:\na::b\nc::d\n')).toBe('200 OK\na:: b\nc:: d\n\n');
-      expect(await rpc(req('cache_store', { system: 'local', key: 'j1', value: 'v 1' }))).toEqual(
+      expect(await rpc(req('cache_store', { system: 'local', attr: 'j1', value: 'v 1' }))).toEqual(
         ok('OK'),
       );
       expect(await rpc(req('cache_fetch', ['local', 'j1']))).toEqual(
@@ -431,11 +432,26 @@ describe.each(TRANSPORTS)('over %s', (_label, index) => {
       ['MiError', req('mi_error'), err(404, 'Nothing here')],
       ['async MiError', req('async_mi_error'), err(400, 'Too few arguments')],
       ['help of an unknown command', req('help', ['nosuch']), err(404, 'unknown MI command')],
-      ['log_level with a bad level', req('log_level', ['x']), err(400, 'Bad parameter')],
+      // -32602: params that fit no recipe, or that a command refuses (docs/commands.md)
+      [
+        'log_level with a bad level',
+        req('log_level', ['x']),
+        err(-32602, 'Invalid params', 1, "Bad type for parameter 'level'"),
+      ],
       [
         'log_level with an unknown pid',
         req('log_level', [2, 999999999]),
-        err(400, 'Bad parameter'),
+        err(-32602, 'Invalid params', 1, 'Bad PID'),
+      ],
+      [
+        'log_level with too many params',
+        req('log_level', [2, 3, 4]),
+        err(-32602, 'Invalid params', 1, 'Too few or too many parameters'),
+      ],
+      [
+        'cache_fetch with other names',
+        req('cache_fetch', { system: 'local', key: 'k' }),
+        err(-32602, 'Invalid params', 1, 'Named parameters do not match'),
       ],
       ['non-2xx tree', req('tree_error'), err(404, 'Gone', 1, { why: 'x' })],
       ['non-2xx JSON-first', req('json_error'), err(404, 'Gone', 1, { why: 1 })],
@@ -852,7 +868,7 @@ describe.each([
       Processes: [{ PID: process.pid, 'Log level': 2, Type: 'main' }],
     });
     expect(await exec('log_level', { level: 2 })).toEqual({ 'New global log level': 2 });
-    expect(await exec('cache_store', { system: 'local', key: 'py', value: 'é€😀' })).toBe('OK');
+    expect(await exec('cache_store', { system: 'local', attr: 'py', value: 'é€😀' })).toBe('OK');
     expect(await exec('cache_fetch', ['local', 'py'])).toEqual({ key: 'py', value: 'é€😀' });
     expect(await exec('echo', ['a', 'b c'])).toEqual(['a', 'b c']);
   });
@@ -870,7 +886,7 @@ describe.each([
     const cases: Array<[string, unknown, number, string]> = [
       ['nosuch', undefined, -32601, 'Method not found'],
       ['mi_error', undefined, 404, 'Nothing here'],
-      ['log_level', { level: 'x' }, 400, 'Bad parameter'],
+      ['log_level', { level: 'x' }, -32602, 'Invalid params'],
       ['boom', undefined, -32603, 'Internal error'],
       ['forbidden', undefined, 403, 'Permission denied'],
     ];

@@ -191,6 +191,48 @@ describe('a server with children_count 2 on a UNIX socket and a UDP port', () =>
     });
   });
 
+  it('the example cache answers the same whichever worker gets the request (shared store)', async () => {
+    const ask = async (request: string) => text(await (clients[0] as RawClient).request(request));
+    expect(await ask(':cache_store:\nlocal\nshared-k\nshared value\n')).toBe('200 OK\n\n');
+    const many = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => clientFor(server.addresses[i % 2] as string, dir)),
+    );
+    const servedBy = new Set<string>();
+    let fetched = 0;
+    try {
+      await waitFor(
+        async () => {
+          // One request at a time per client (a raw client matches replies by order).
+          const rounds = await Promise.all(
+            many.map(async (c) => [
+              await c.request(':cache_fetch:\nlocal\nshared-k\n'),
+              await c.request(':whoami:\n'),
+            ]),
+          );
+          for (const [fetch, whoami] of rounds) {
+            expect(text(fetch ?? null)).toBe('200 OK\nkey:: shared-k\nvalue:: shared value\n\n');
+            fetched++;
+            servedBy.add(/pid:: (\d+)/.exec(text(whoami ?? null) ?? '')?.[1] ?? '');
+          }
+          return servedBy.size === 2 && fetched >= 32;
+        },
+        10_000,
+        'both workers to serve fetches',
+      );
+      const rpc = await (many[1] as RawClient).request(
+        '{"jsonrpc":"2.0","method":"cache_remove","params":{"attr":"shared-k","system":"local"},"id":1}',
+      );
+      expect(text(rpc)).toBe('{"jsonrpc":"2.0","result":"OK","id":1}');
+      for (const c of many) {
+        expect(text(await c.request(':cache_fetch:\nlocal\nshared-k\n'))).toBe(
+          '200 OK\nValue not found\n\n',
+        );
+      }
+    } finally {
+      await Promise.all(many.map((c) => c.close()));
+    }
+  });
+
   it('log_level: table, per PID (only that process logs debug lines), unknown PID, primary, global', async () => {
     const ask = async (request: string) => text(await (clients[0] as RawClient).request(request));
     const [a, b] = (await server.workers()) as [number, number];

@@ -155,10 +155,34 @@ describe.each(TRANSPORTS)('over %s', (_label, index) => {
       '200 OK\nHelp:: prints the version string of the running server\nExported by:: core\n\n',
     );
     expect(await ask(':help:\ncache_fetch\n')).toBe(
-      '200 OK\nHelp:: fetches a value from a cache: cache_fetch SYSTEM KEY\nExported by:: example\n\n',
+      '200 OK\nHelp:: fetches a value from a cache system: system, attr\nExported by:: example\n\n',
     );
     expect(await ask(':help:\nboom\n')).toBe('200 OK\nHelp:: \nExported by:: app\n\n');
     expect(await ask(':help:\nnosuch\n')).toBe('404 unknown MI command\n\n');
+  });
+
+  it('which COMMAND: one line per recipe, names separated by blanks (docs/commands.md)', async () => {
+    expect(await ask(':which:\nlog_level\n')).toBe('200 OK\n\nlevel\nlevel pid\n\n');
+    expect(await ask(':which:\ncommand::cache_store\n')).toBe(
+      '200 OK\nsystem attr value\nsystem attr value expire\n\n',
+    );
+    expect(await ask(':which:\nuptime\n')).toBe('200 OK\n\n\n');
+    // echo declares no parameters: no recipes to show
+    expect(await ask(':which:\necho\n')).toBe('200 OK\n\n');
+    expect(await ask(':which:\nnosuch\n')).toBe('404 unknown MI command\n\n');
+    expect(await ask(':which:\na\nb\n')).toBe('400 Too few or too many arguments\n\n');
+    // the list of names is still answered (and cached) without an argument
+    expect(await ask(':which:\n')).toBe(`200 OK\n${running.registry.names().join('\n')}\n\n`);
+  });
+
+  it('log_level: 2.4 answers and errors over legacy text', async () => {
+    expect(await ask(`:log_level:\n2\n${process.pid}\n`)).toBe('200 OK\nNew log level:: 2\n\n');
+    expect(await ask(`:log_level:\npid::${process.pid}\nlevel::2\n`)).toBe(
+      '200 OK\nNew log level:: 2\n\n',
+    );
+    expect(await ask(':log_level:\n2\n99999999\n')).toBe('400 Bad parameter\n\n');
+    expect(await ask(':log_level:\nabc\n')).toBe('400 Bad parameter\n\n');
+    expect(await ask(':log_level:\n1\n2\n3\n')).toBe('400 Too few or too many arguments\n\n');
   });
 
   it('uptime (ctime format), even with a malformed body', async () => {

@@ -9,6 +9,8 @@ import type { MiNode } from '@mi-datagram/protocol';
 import { formatCtime } from './ctime.js';
 import type { CommandLevel, MiCommandDefinition, MiCommandResult, MiRequest } from './define.js';
 import { createStatsCommand, type MiStatsProvider } from './mi-stats-command.js';
+import { recipeNames } from './params.js';
+import { InvalidParamsError } from './params-errors.js';
 import type { ProcessTable } from './process-table.js';
 import type { CommandRegistry } from './registry.js';
 import { platformTag, serverVersion } from './version.js';
@@ -41,22 +43,15 @@ export interface CoreCommandContext {
   readonly stats?: MiStatsProvider;
 }
 
-const BAD_PARAMETER: MiCommandResult = Object.freeze({ code: 400, reason: 'Bad parameter' });
 const UNKNOWN_COMMAND: MiCommandResult = Object.freeze({ code: 404, reason: 'unknown MI command' });
+const HELP_TEXT = "help mi_cmd - returns information about 'mi_cmd'";
+/** OpenSIPS 3 answers a string, 2.4 a `Usage::` node. */
 const HELP_USAGE: MiCommandResult = Object.freeze({
-  json: Object.freeze({ Usage: "help mi_cmd - returns information about 'mi_cmd'" }),
+  json: `Usage: ${HELP_TEXT}`,
+  nodes: Object.freeze([Object.freeze({ name: 'Usage', value: HELP_TEXT })]),
 });
-
-const INTEGER = /^[+-]?[0-9]+$/;
-
-/** `str2sint` of the original: an optionally signed decimal int32, else null. */
-function parseInt32(text: string | null): number | null {
-  if (text === null) return null;
-  const trimmed = text.trim();
-  if (!INTEGER.test(trimmed)) return null;
-  const n = Number(trimmed);
-  return n >= -2147483648 && n <= 2147483647 ? n : null;
-}
+/** The commands that take no input declare the one empty recipe (what `which NAME` shows). */
+const NO_PARAMS = Object.freeze({});
 
 function logLevelAccess(request: MiRequest): CommandLevel {
   return request.args.length === 0 ? 'read' : 'admin';
@@ -76,6 +71,7 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
   return [
     {
       name: 'uptime',
+      params: NO_PARAMS,
       help: 'prints various time information about the server - when it started to run, for how long it runs',
       noInput: true,
       handler(): MiCommandResult {
@@ -95,30 +91,46 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
     },
     {
       name: 'version',
+      params: NO_PARAMS,
       help: 'prints the version string of the running server',
       noInput: true,
       handler: () => versionResult,
     },
     {
       name: 'pwd',
+      params: NO_PARAMS,
       help: 'prints the working directory of the server',
       noInput: true,
       handler: (): MiCommandResult => ({ json: { WD: cwd() } }),
     },
     {
       name: 'arg',
+      params: NO_PARAMS,
       help: 'returns the full list of arguments used at startup',
       noInput: true,
       handler: (): MiCommandResult => ({ json: [...argv] }),
     },
     {
       name: 'which',
-      help: 'lists all available MI commands',
-      noInput: true,
-      handler: (): MiCommandResult => ({ json: ctx.registry.names() }),
+      help: 'lists all available MI commands, or the ways to call one of them',
+      params: { command: { type: 'string', description: 'a command name' } },
+      recipes: [[], ['command']],
+      handler(request): MiCommandResult {
+        const name = request.params?.command;
+        if (name === undefined) return { json: ctx.registry.names() };
+        const entry = ctx.registry.get(String(name));
+        if (entry === undefined) return UNKNOWN_COMMAND;
+        // Its recipes (docs/commands.md); legacy: one line per recipe, names separated by blanks.
+        const recipes = entry.params === null ? [] : recipeNames(entry.params);
+        return {
+          json: recipes,
+          nodes: recipes.map((names): MiNode => ({ value: names.join(' ') })),
+        };
+      },
     },
     {
       name: 'ps',
+      params: NO_PARAMS,
       help: 'lists all processes used by the server',
       noInput: true,
       async handler(): Promise<MiCommandResult> {
@@ -141,6 +153,7 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
     },
     {
       name: 'kill',
+      params: NO_PARAMS,
       help: 'terminates the server',
       noInput: true,
       level: 'admin',
@@ -155,9 +168,14 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
       name: 'log_level',
       help: 'gets/sets the per process or global log level of the server',
       level: logLevelAccess,
+      params: {
+        level: { type: 'integer', description: 'the new log level' },
+        pid: { type: 'integer', description: 'the process to set it for (default: all)' },
+      },
+      recipes: [[], ['level'], ['level', 'pid']],
       async handler(request): Promise<MiCommandResult> {
-        const args = request.args;
-        if (args.length === 0) {
+        const level = request.params?.level;
+        if (typeof level !== 'number') {
           const table = await ctx.processes.list();
           return {
             json: {
@@ -176,26 +194,30 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
             ),
           };
         }
-        const level = parseInt32(args[0]?.value ?? null);
-        if (level === null) return BAD_PARAMETER;
-        const pidArg = args[1];
-        if (pidArg === undefined) {
+        const pid = request.params?.pid;
+        if (typeof pid !== 'number') {
           await ctx.processes.setGlobalLogLevel(level);
           return { json: { 'New global log level': level } };
         }
-        const pid = parseInt32(pidArg.value);
-        if (pid === null || pid <= 0) return BAD_PARAMETER;
-        if (!(await ctx.processes.setProcessLogLevel(pid, level))) return BAD_PARAMETER;
-        return { json: { 'New log level': level } };
+        if (pid <= 0 || !(await ctx.processes.setProcessLogLevel(pid, level))) {
+          throw new InvalidParamsError('Bad PID');
+        }
+        // OpenSIPS 3 answers `Log level`, 2.4 `New log level`.
+        return {
+          json: { 'Log level': level },
+          nodes: [{ name: 'New log level', value: String(level) }],
+        };
       },
     },
     {
       name: 'help',
       help: 'prints information about MI commands usage',
+      params: { mi_cmd: { type: 'string', description: 'a command name' } },
+      recipes: [[], ['mi_cmd']],
       handler(request): MiCommandResult {
-        const first = request.args[0];
-        if (first === undefined || first.value === null) return HELP_USAGE;
-        const entry = ctx.registry.get(first.value);
+        const name = request.params?.mi_cmd;
+        if (name === undefined) return HELP_USAGE;
+        const entry = ctx.registry.get(String(name));
         if (entry === undefined) return UNKNOWN_COMMAND;
         return { json: { Help: entry.help, 'Exported by': entry.module } };
       },

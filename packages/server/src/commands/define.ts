@@ -1,9 +1,20 @@
 /**
  * The command-definition contract (ARCHITECTURE.md "Command definitions"):
- * plain objects `{ name, help?, noInput?, level?, handler }`.
+ * plain objects `{ name, help?, noInput?, level?, params?, recipes?, handler }`
+ * (declared parameters: params.ts, docs/commands.md).
  */
 import type { JsonValue, MiArgument, MiNode } from '@mi-datagram/protocol';
 import { COMMAND_LEVELS, type CommandLevel, ConfigError } from '../common/index.js';
+import {
+  type CompiledParams,
+  compileParams,
+  type ParamDeclarations,
+  type ParamsOf,
+  type ParamValues,
+  type Recipe,
+} from './params.js';
+import type { LegacyStatus } from './params-errors.js';
+import type { MiSharedStore } from './shared-store.js';
 
 export { COMMAND_LEVELS, type CommandLevel };
 
@@ -23,6 +34,25 @@ export interface MiRequest {
   readonly rawArgs: readonly MiArgument[];
   /** The whole request datagram, as received. Do not keep it beyond the call. */
   readonly datagram: Uint8Array;
+  /** The protocol of the request: legacy text or JSON-RPC. */
+  readonly protocol: MiProtocol;
+  /**
+   * The converted parameters of the matched recipe (a null-prototype object
+   * holding exactly its names); absent for commands that declare none.
+   */
+  readonly params?: ParamValues;
+  /** Index of the matched recipe in the declaration; absent with `params`. */
+  readonly recipe?: number;
+  /** The store every process of the server sees (shared-store.ts). */
+  readonly shared: MiSharedStore;
+}
+
+export type MiProtocol = 'legacy' | 'jsonrpc';
+
+/** The request of a command with declared parameters, typed from its declaration. */
+export interface MiParamsRequest<T> extends Omit<MiRequest, 'params' | 'recipe'> {
+  readonly params: T;
+  readonly recipe: number;
 }
 
 /** What a handler returns (or nothing, for `200 OK`). */
@@ -40,6 +70,13 @@ export interface MiCommandResult {
    * non-2xx `code`, JSON-RPC answers `error: {code, message: reason, data: json}`.
    */
   readonly json?: JsonValue;
+  /**
+   * The handler refuses a parameter value with this text: JSON-RPC answers
+   * `-32602 Invalid params` with it as `data`, legacy text `400 Bad
+   * parameter` (the same as throwing `InvalidParamsError`). Other members
+   * are then ignored.
+   */
+  readonly paramsError?: string;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is typed `void`.
@@ -63,11 +100,39 @@ export interface MiCommandDefinition {
    * Default `'admin'` for user commands (`'read'` for core commands).
    */
   readonly level?: CommandLevel | ((request: MiRequest) => CommandLevel);
-  readonly handler: MiCommandHandler;
+  /** Declared parameters: name → type or `{ type, description }` (docs/commands.md). */
+  readonly params?: ParamDeclarations;
+  /** The ways to call the command (lists of names); default one recipe of every declared name. */
+  readonly recipes?: readonly (readonly string[])[];
+  /** True: positional params are refused. */
+  readonly namedOnly?: boolean;
+  /** Legacy status for a wrong number of arguments; default `400 Too few or too many arguments`. */
+  readonly legacyCountError?: LegacyStatus;
+  // Method syntax: a typed definition (handler of a narrower request) is still a definition.
+  handler(request: MiRequest): MiCommandReturn | PromiseLike<MiCommandReturn>;
 }
 
-/** Typing helper: returns its argument unchanged. */
-export function defineCommand<const T extends MiCommandDefinition>(definition: T): T {
+/** A definition whose handler's `params` is typed from `params` and `recipes`. */
+export interface MiTypedCommandDefinition<
+  P extends ParamDeclarations,
+  R extends readonly Recipe<P>[] | undefined,
+> extends Omit<MiCommandDefinition, 'handler' | 'params' | 'recipes'> {
+  readonly params: P;
+  readonly recipes?: R;
+  handler(request: MiParamsRequest<ParamsOf<P, R>>): MiCommandReturn | PromiseLike<MiCommandReturn>;
+}
+
+/**
+ * Typing helper: returns its argument unchanged. With `params`, the
+ * handler's `request.params` is typed from the declaration: one member of a
+ * union per recipe.
+ */
+export function defineCommand<
+  const P extends ParamDeclarations,
+  const R extends readonly Recipe<P>[] | undefined = undefined,
+>(definition: MiTypedCommandDefinition<P, R>): MiTypedCommandDefinition<P, R>;
+export function defineCommand<const T extends MiCommandDefinition>(definition: T): T;
+export function defineCommand(definition: MiCommandDefinition): MiCommandDefinition {
   return definition;
 }
 
@@ -126,5 +191,33 @@ export function validateCommandDefinition(value: unknown, where: string): MiComm
       `command ${JSON.stringify(name)}: level must be 'read', 'operator', 'admin' or a function`,
     );
   }
+  const legacyCountError = record.legacyCountError;
+  if (legacyCountError !== undefined && !isLegacyStatus(legacyCountError)) {
+    return fail(
+      `command ${JSON.stringify(name)}: legacyCountError must be { code: 100..999, reason: one line }`,
+    );
+  }
+  const params = compileParams(record);
+  if (!params.ok) return fail(`command ${JSON.stringify(name)}: ${params.problem}`);
   return value as MiCommandDefinition;
+}
+
+function isLegacyStatus(value: unknown): value is LegacyStatus {
+  if (typeof value !== 'object' || value === null) return false;
+  const { code, reason } = value as Record<string, unknown>;
+  return (
+    typeof code === 'number' &&
+    Number.isInteger(code) &&
+    code >= 100 &&
+    code <= 999 &&
+    typeof reason === 'string' &&
+    !reason.includes('\n')
+  );
+}
+
+/** The checked declaration of a valid definition (`null`: it declares no parameters). */
+export function compiledParamsOf(definition: MiCommandDefinition): CompiledParams | null {
+  const result = compileParams(definition);
+  if (!result.ok) throw new TypeError(result.problem);
+  return result.compiled;
 }

@@ -19,12 +19,52 @@ export {
   type MiCommandHandler,
   type MiCommandResult,
   type MiCommandReturn,
+  type MiParamsRequest,
+  type MiProtocol,
   type MiRequest,
   type MiRequestArgument,
+  type MiTypedCommandDefinition,
   validateCommandDefinition,
 } from './define.js';
 export { type LoadedCommandModule, loadCommandModule } from './load-commands.js';
 export { createStatsCommand, type MiStatsProvider } from './mi-stats-command.js';
+export {
+  type CompiledParams,
+  compileParams,
+  type ParamDeclaration,
+  type ParamDeclarations,
+  type ParamSpec,
+  type ParamsOf,
+  type ParamType,
+  type ParamValue,
+  type ParamValues,
+  type Recipe,
+  recipeNames,
+} from './params.js';
+export {
+  INVALID_PARAMS_CODE,
+  INVALID_PARAMS_MESSAGE,
+  InvalidParamsError,
+  type InvalidParamsReason,
+  invalidParamsJsonError,
+  invalidParamsLegacyStatus,
+  isInvalidParamsError,
+  type LegacyStatus,
+} from './params-errors.js';
+export {
+  type LegacyParamArgument,
+  matchJsonParams,
+  matchLegacyArgs,
+  type ParamsMatchResult,
+} from './params-match.js';
 export { LocalProcessTable, type ProcessInfo, type ProcessTable } from './process-table.js';
 export { CommandRegistry, type RegisteredCommand, type RegisterOptions } from './registry.js';
+export {
+  answerSharedStoreRequest,
+  LocalSharedStore,
+  type MiSharedStore,
+  parseSharedStoreRequest,
+  RemoteSharedStore,
+  SharedStoreError,
+} from './shared-store.js';
 export { platformTag, serverVersion } from './version.js';

@@ -4,11 +4,14 @@ import { ConfigError } from '../common/index.js';
 import {
   type CommandLevel,
   commandNameProblem,
+  compiledParamsOf,
   type MiCommandDefinition,
   type MiCommandHandler,
   type MiRequest,
   validateCommandDefinition,
 } from './define.js';
+import type { CompiledParams } from './params.js';
+import type { LegacyStatus } from './params-errors.js';
 
 /** A registered command as the pipeline sees it. */
 export interface RegisteredCommand {
@@ -20,6 +23,10 @@ export interface RegisteredCommand {
   readonly level: CommandLevel | ((request: MiRequest) => CommandLevel);
   readonly handler: MiCommandHandler;
   readonly definition: MiCommandDefinition;
+  /** Declared parameters, checked (params.ts); `null`: the handler gets raw arguments. */
+  readonly params: CompiledParams | null;
+  /** Legacy status of a wrong argument count, when the definition words it its own way. */
+  readonly legacyCountError: LegacyStatus | undefined;
   /**
    * Internal: the reply depends only on the registry contents (core
    * `version`, `which`), so the pipeline may cache its encoded bytes until
@@ -73,6 +80,8 @@ export class CommandRegistry {
       level: def.level ?? options.defaultLevel ?? 'admin',
       handler: def.handler,
       definition: def,
+      params: compiledParamsOf(def),
+      legacyCountError: def.legacyCountError,
       constantReply: options.constantReply === true,
     };
     this.#commands.set(def.name, entry);

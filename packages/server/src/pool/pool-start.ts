@@ -14,7 +14,13 @@ import {
   startWorkerPool,
   type WorkerPool,
 } from '@mi-datagram/worker-pool';
-import { buildRegistry, LocalProcessTable } from '../commands/index.js';
+import {
+  answerSharedStoreRequest,
+  buildRegistry,
+  LocalProcessTable,
+  LocalSharedStore,
+  parseSharedStoreRequest,
+} from '../commands/index.js';
 import {
   CONFIG_KEYS,
   type MiDatagramParams,
@@ -133,6 +139,8 @@ export async function startPooledServerFromConfig(
   });
   for (const warning of config.warnings) logger.warn(warning);
 
+  // What every worker's `request.shared` reaches over IPC (src/commands/shared-store.ts).
+  const sharedStore = new LocalSharedStore();
   let pool: WorkerPool | null = null;
   let running: RunningPooledServer | null = null;
   const kill = options.onKill ?? (() => void running?.close());
@@ -151,8 +159,11 @@ export async function startPooledServerFromConfig(
           entry.message,
           entry.workerId === undefined ? {} : { worker: entry.workerId, workerPid: entry.pid },
         ),
+      // The shared store every worker's handlers use (request.shared), and
       // `log_level` aimed at the primary (global, or its PID).
       onRequest: (payload) => {
+        const storeRequest = parseSharedStoreRequest(payload);
+        if (storeRequest !== null) return answerSharedStoreRequest(sharedStore, storeRequest);
         const level = parseLogLevelRequest(payload);
         if (level === null) throw new Error('unknown request');
         logger.level = level;

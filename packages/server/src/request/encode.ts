@@ -10,7 +10,12 @@ import {
   MAX_DATAGRAM_SIZE,
   type MiReplyTree,
 } from '@mi-datagram/protocol';
-import type { RegisteredCommand } from '../commands/index.js';
+import {
+  InvalidParamsError,
+  invalidParamsLegacyStatus,
+  isInvalidParamsError,
+  type RegisteredCommand,
+} from '../commands/index.js';
 import { isMiError } from '../common/index.js';
 import { debugRequest, describePeer } from './log.js';
 import { jsonToLegacyNodes } from './results.js';
@@ -24,6 +29,8 @@ export function sendResult<Peer>(
   peer: Peer,
   entry: RegisteredCommand,
   result: unknown,
+  /** False: the request had arguments, its reply is not that of a `constantReply` command. */
+  cacheable = true,
 ): void {
   let bytes: Uint8Array;
   if (result === undefined || result === null) {
@@ -36,7 +43,18 @@ export function sendResult<Peer>(
     sendError(ctx, transport, peer, 'COMMAND_FAILED');
     return;
   } else {
-    const r = result as { code?: unknown; reason?: unknown; nodes?: unknown; json?: unknown };
+    const r = result as {
+      code?: unknown;
+      reason?: unknown;
+      nodes?: unknown;
+      json?: unknown;
+      paramsError?: unknown;
+    };
+    if (typeof r.paramsError === 'string') {
+      // The handler refused a value (docs/commands.md): as a thrown InvalidParamsError.
+      sendFailure(ctx, transport, peer, entry, new InvalidParamsError(r.paramsError));
+      return;
+    }
     const code = r.code === undefined ? 200 : r.code;
     let nodes = r.nodes;
     if ((nodes === undefined || nodes === null) && r.json !== undefined) {
@@ -56,7 +74,7 @@ export function sendResult<Peer>(
     const encoded = encodeTree(ctx, transport, peer, entry, tree);
     if (encoded === null) return;
     bytes = encoded;
-    if (entry.constantReply) {
+    if (entry.constantReply && cacheable) {
       ctx.constantReplies.set(entry, { gen: ctx.registry.generation, bytes });
     }
   }
@@ -72,11 +90,15 @@ export function sendFailure<Peer>(
   entry: RegisteredCommand,
   error: unknown,
 ): void {
-  if (isMiError(error)) {
-    // ARCHITECTURE.md: an MiError is an ordinary reply with that status.
+  const status = isMiError(error)
+    ? error // ARCHITECTURE.md: an MiError is an ordinary reply with that status.
+    : isInvalidParamsError(error)
+      ? invalidParamsLegacyStatus(error, entry.legacyCountError) // docs/commands.md
+      : null;
+  if (status !== null) {
     const bytes = encodeTree(ctx, transport, peer, entry, {
-      code: error.code,
-      reason: error.reason,
+      code: status.code,
+      reason: status.reason,
       nodes: NO_NODES,
     });
     if (bytes === null) return;

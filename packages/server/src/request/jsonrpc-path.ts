@@ -29,6 +29,7 @@ export function serveJsonRpcDatagram<Peer>(
       onCall: (command, startedMs) => ctx.metrics.recordCall(command, startedMs),
       // Replies are counted by outcome here, not by their first byte (send.ts).
       onResponse: (errorCode) => ctx.metrics.countJsonRpc(errorCode),
+      shared: ctx.shared,
     },
     data,
     info.truncated,

@@ -27,7 +27,16 @@ import {
   type TransportErrorKind,
   treeToJson,
 } from '@mi-datagram/protocol';
-import type { CommandRegistry, MiRequest, RegisteredCommand } from '../commands/index.js';
+import {
+  type CommandRegistry,
+  InvalidParamsError,
+  invalidParamsJsonError,
+  isInvalidParamsError,
+  type MiRequest,
+  type MiSharedStore,
+  matchJsonParams,
+  type RegisteredCommand,
+} from '../commands/index.js';
 import { isMiError, isThenable } from '../common/index.js';
 import { LOG_LEVEL, type Logger } from '../ops/index.js';
 import { checkJson, treeProblem } from './results.js';
@@ -55,6 +64,8 @@ export interface JsonRpcContext {
    * is reported as it was before the replacement.
    */
   readonly onResponse?: (errorCode: number | null) => void;
+  /** What handlers see as `request.shared`. */
+  readonly shared: MiSharedStore;
 }
 
 /** The answer to one request object: a response, or `undefined` for a notification. */
@@ -101,6 +112,12 @@ function invalidResult(
   return internalError(id);
 }
 
+/** `-32602 Invalid params` with the error's text as `data`, as OpenSIPS 3 answers. */
+function paramsErrorResponse(id: JsonRpcId, error: InvalidParamsError): JsonRpcResponse {
+  const { code, message, data } = invalidParamsJsonError(error);
+  return jsonRpcError(id, code, message, data);
+}
+
 /** A handler's result (anything) as the response to request `id`. */
 function resultResponse(
   ctx: JsonRpcContext,
@@ -112,7 +129,16 @@ function resultResponse(
   if (typeof result !== 'object' || Array.isArray(result)) {
     return invalidResult(ctx, entry, id, `returned a ${typeof result}, not a result object`);
   }
-  const r = result as { code?: unknown; reason?: unknown; nodes?: unknown; json?: unknown };
+  const r = result as {
+    code?: unknown;
+    reason?: unknown;
+    nodes?: unknown;
+    json?: unknown;
+    paramsError?: unknown;
+  };
+  if (typeof r.paramsError === 'string') {
+    return paramsErrorResponse(id, new InvalidParamsError(r.paramsError));
+  }
   const code = r.code === undefined ? 200 : r.code;
   if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 999) {
     return invalidResult(ctx, entry, id, `status code must be an integer 100..999`);
@@ -165,6 +191,7 @@ function failureResponse(
   error: unknown,
 ): JsonRpcResponse {
   if (isMiError(error)) return jsonRpcError(id, error.code, error.reason);
+  if (isInvalidParamsError(error)) return paramsErrorResponse(id, error);
   ctx.logger.error('command handler failed', {
     command: entry.name,
     module: entry.module,
@@ -204,7 +231,14 @@ function runItem(
   // A datagram of at most 65457 bytes holds fewer params than MAX_ARGUMENTS,
   // the legacy parser's limit, so no count check is needed here.
   if (!entry.noInput && params !== undefined) args = paramsToArguments(params);
-  const request: MiRequest = { command: method, args, rawArgs: args, datagram };
+  let request: MiRequest = {
+    command: method,
+    args,
+    rawArgs: args,
+    datagram,
+    protocol: 'jsonrpc',
+    shared: ctx.shared,
+  };
   if (ctx.guard !== null) {
     const refusal = ctx.guard(entry, request);
     if (refusal !== null) {
@@ -218,6 +252,12 @@ function runItem(
       }
       return answer(refusalError(answerId, refusal));
     }
+  }
+  // docs/commands.md: the params must fit a recipe before the handler runs.
+  if (entry.params !== null && !entry.noInput) {
+    const matched = matchJsonParams(entry.params, params);
+    if (!matched.ok) return answer(paramsErrorResponse(answerId, matched.error));
+    request = { ...request, params: matched.params, recipe: matched.recipe };
   }
   const started = performance.now();
   const done = (response: JsonRpcResponse): Answer => {

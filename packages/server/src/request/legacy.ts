@@ -109,7 +109,14 @@ export function readRequest<Peer>(
       return null;
     }
   }
-  return { command: head.command, args, rawArgs: args, datagram };
+  return {
+    command: head.command,
+    args,
+    rawArgs: args,
+    datagram,
+    protocol: 'legacy',
+    shared: ctx.shared,
+  };
 }
 
 /** A codec error as its transport error line (an empty datagram: no reply). */

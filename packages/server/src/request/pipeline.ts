@@ -1,7 +1,7 @@
 /**
  * The request path, one datagram from receive to send (PROTOCOL.md 2–5):
  *
- * receive → classify → legacy or JSON-RPC → look up → guard → run → encode → send
+ * receive → classify → legacy or JSON-RPC → look up → guard → params → run → encode → send
  *
  * Each step is a named function of this folder that answers its own
  * failures; a step that returns null (or false) has finished the request.
@@ -11,6 +11,7 @@ import { admitted } from './guard.js';
 import { serveJsonRpcDatagram } from './jsonrpc-path.js';
 import { lookUp, readHead, readRequest, sentCachedReply } from './legacy.js';
 import { describePeer } from './log.js';
+import { withLegacyParams } from './params-step.js';
 import { runCommand } from './run.js';
 import { sendError } from './send.js';
 import type { RequestState } from './state.js';
@@ -37,12 +38,16 @@ export function serveDatagram<Peer>(
     const head = readHead(ctx, transport, data, peer, info);
     if (head === null) return;
     const entry = lookUp(ctx, transport, peer, head);
-    if (entry === null || sentCachedReply(ctx, transport, peer, entry)) return;
-    const request = readRequest(ctx, transport, data, peer, head, entry, reusesBuffers);
-    if (request === null) return;
+    if (entry === null) return;
+    // The cached reply of `which` is the list of names: only for a request without arguments.
+    if (head.bodyOffset >= data.length && sentCachedReply(ctx, transport, peer, entry)) return;
+    const parsed = readRequest(ctx, transport, data, peer, head, entry, reusesBuffers);
+    if (parsed === null) return;
     // One clock read serves the rate limit and the latency.
     const started = performance.now();
-    if (!admitted(ctx, transport, entry, request, peer, started)) return; // guard
+    if (!admitted(ctx, transport, entry, parsed, peer, started)) return; // guard
+    const request = withLegacyParams(ctx, transport, peer, entry, parsed); // params
+    if (request === null) return;
     runCommand(ctx, transport, peer, entry, request, started); // run → encode → send
   } catch (error) {
     // Only a bug of ours gets here (handlers are guarded separately).

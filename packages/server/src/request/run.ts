@@ -30,7 +30,7 @@ export function runCommand<Peer>(
     Promise.resolve(result).then(
       (value) => {
         ctx.settled();
-        sendResult(ctx, transport, peer, entry, value);
+        sendResult(ctx, transport, peer, entry, value, request.args.length === 0);
         ctx.metrics.recordCall(entry.name, started);
       },
       (error: unknown) => {
@@ -41,6 +41,6 @@ export function runCommand<Peer>(
     );
     return;
   }
-  sendResult(ctx, transport, peer, entry, result);
+  sendResult(ctx, transport, peer, entry, result, request.args.length === 0);
   ctx.metrics.recordCall(entry.name, started);
 }

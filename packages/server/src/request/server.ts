@@ -18,7 +18,13 @@ import {
   type ListenerPolicy,
   OPEN_POLICY,
 } from '../access/index.js';
-import type { CommandRegistry, MiRequest, RegisteredCommand } from '../commands/index.js';
+import {
+  type CommandRegistry,
+  LocalSharedStore,
+  type MiRequest,
+  type MiSharedStore,
+  type RegisteredCommand,
+} from '../commands/index.js';
 import { createLogger, type Logger } from '../ops/index.js';
 import {
   type CommandStats,
@@ -42,6 +48,11 @@ export interface MiServerOptions {
   readonly replyIndent?: string;
   /** See {@link RequestGuard}. Default none. */
   readonly guard?: RequestGuard;
+  /**
+   * What handlers see as `request.shared`. Default a store of this process;
+   * the workers of a pool pass the primary's (src/pool/pool-worker.ts).
+   */
+  readonly shared?: MiSharedStore;
 }
 
 export interface AttachOptions {
@@ -113,6 +124,7 @@ export class MiServer {
       this.logger,
       options.guard ?? null,
       options.replyIndent ?? '\t',
+      options.shared ?? new LocalSharedStore(),
     );
   }
 

@@ -11,7 +11,12 @@ import {
   type TransportErrorKind,
 } from '@mi-datagram/protocol';
 import type { ListenerAccess } from '../access/index.js';
-import type { CommandRegistry, MiRequest, RegisteredCommand } from '../commands/index.js';
+import type {
+  CommandRegistry,
+  MiRequest,
+  MiSharedStore,
+  RegisteredCommand,
+} from '../commands/index.js';
 import type { Logger } from '../ops/index.js';
 import { PipelineMetrics } from '../statistics/index.js';
 
@@ -66,12 +71,17 @@ export class RequestState {
     RATE_LIMITED: 0,
   };
 
+  /** What handlers see as `request.shared`. */
+  readonly shared: MiSharedStore;
+
   constructor(
     registry: CommandRegistry,
     logger: Logger,
     guard: RequestGuard | null,
     replyIndent: string,
+    shared: MiSharedStore,
   ) {
+    this.shared = shared;
     this.registry = registry;
     this.logger = logger;
     this.guard = guard;
