@@ -20,6 +20,13 @@ export default [
     },
   },
   {
+    name: 'soak_stuck',
+    help: 'never settles and ignores its abort signal (the overload phase floods it)',
+    handler() {
+      return new Promise(() => {});
+    },
+  },
+  {
     name: 'soak_slow',
     help: 'soak_slow MS: answers "slept:: MS" after MS milliseconds (0-5000)',
     handler(request) {
