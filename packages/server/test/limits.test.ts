@@ -1,6 +1,13 @@
 /** The in-flight bound and the handler deadlines as units (issue 15). */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { abortLeadMs, HandlerAbortError, HandlerRun, RunTracker } from '../src/request/deadline.js';
+import {
+  abortLeadMs,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  HandlerAbortError,
+  HandlerRun,
+  RunTracker,
+} from '../src/request/deadline.js';
+import { sourceOf, WorkGate } from '../src/request/gate.js';
 import {
   DEFAULT_WORK_LIMITS,
   InFlightLimiter,
@@ -186,5 +193,89 @@ describe('RunTracker', () => {
     for (const grace of [0, 1, 10, 999, 5000, 60_000]) {
       expect(abortLeadMs(grace)).toBeLessThanOrEqual(grace);
     }
+  });
+});
+
+describe('WorkGate', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const logged: string[] = [];
+  const logger = {
+    warn: (m: string) => logged.push(`warn ${m}`),
+    notice: (m: string) => logged.push(`notice ${m}`),
+  };
+  const user = { name: 'slow', module: 'app', definition: {} };
+  const quick = { name: 'quick', module: 'app', definition: { timeoutMs: 50 } };
+  const core = { name: 'version', module: 'core', definition: {} };
+
+  it('keys sources by UNIX path or UDP address, port ignored', () => {
+    expect(sourceOf('/tmp/a.sock')).toBe('/tmp/a.sock');
+    expect(sourceOf({ address: '10.0.0.1', port: 1, family: 'IPv4' })).toBe('10.0.0.1');
+    expect(sourceOf({ address: '10.0.0.1', port: 2, family: 'IPv4' })).toBe('10.0.0.1');
+    expect(sourceOf(null)).toBe('');
+  });
+
+  it('charges core commands to the reserve and applies per-definition deadlines', () => {
+    const gate = new WorkGate({ logger, commandTimeoutMs: 700 });
+    expect(gate.classOf(core)).toBe('operator');
+    expect(gate.classOf(user)).toBe('normal');
+    expect(gate.timeoutOf(user)).toBe(700);
+    expect(gate.timeoutOf(quick)).toBe(50);
+    expect(new WorkGate({ logger }).commandTimeoutMs).toBe(DEFAULT_COMMAND_TIMEOUT_MS);
+  });
+
+  it('refuses past the bound, frees the slot at the deadline, drops and logs the late result once', () => {
+    vi.useFakeTimers();
+    logged.length = 0;
+    const gate = new WorkGate({
+      logger,
+      limits: limits({ maxInFlight: 2, sourceShare: 100 }),
+      commandTimeoutMs: 1000,
+    });
+    const a = gate.admit('/c1', 100, user, 0);
+    const b = gate.admit('/c2', 100, user, 0);
+    expect(a).not.toBeNull();
+    expect(b).not.toBeNull();
+    expect(gate.admit('/c3', 100, user, 0)).toBeNull();
+    // The operator reserve still answers.
+    const v = gate.admit('/c3', 10, core, 0);
+    expect(v).not.toBeNull();
+    if (a === null || b === null || v === null) return;
+    expect(gate.settle(v)).toBe(true);
+    let expired = 0;
+    gate.arm(a, user, () => expired++);
+    gate.arm(b, user, () => expired++);
+    expect(gate.settle(b)).toBe(true);
+    vi.advanceTimersByTime(1000);
+    expect(expired).toBe(1);
+    expect(a.signal.aborted).toBe(true);
+    expect(gate.stats()).toMatchObject({ busy: 1, timedOut: 1, inFlight: 0, lateResults: 0 });
+    // The slot is free again.
+    const c = gate.admit('/c3', 100, user, 0);
+    expect(c).not.toBeNull();
+    expect(gate.settle(a)).toBe(false);
+    expect(gate.settle(a)).toBe(false);
+    expect(gate.stats().lateResults).toBe(2);
+    expect(logged.filter((l) => l.startsWith('warn command timed out'))).toHaveLength(1);
+    expect(logged.filter((l) => l.startsWith('notice late result'))).toHaveLength(2);
+    // Releasing twice gives back once.
+    if (c !== null) {
+      gate.release(c);
+      gate.release(c);
+    }
+    expect(gate.stats().inFlight).toBe(0);
+  });
+
+  it('aborts every running handler at shutdown, counted apart from timeouts', () => {
+    const gate = new WorkGate({ logger, commandTimeoutMs: 60_000 });
+    const runs = [0, 1, 2].map((i) => gate.admit(`/s${i}`, 10, user, 0));
+    let replies = 0;
+    for (const run of runs) if (run !== null) gate.arm(run, user, () => replies++);
+    expect(gate.abortAll()).toBe(3);
+    expect(replies).toBe(3);
+    expect(gate.stats()).toMatchObject({ abortedAtShutdown: 3, timedOut: 0, inFlight: 0 });
+    expect(runs.every((r) => r?.signal.aborted === true)).toBe(true);
   });
 });
