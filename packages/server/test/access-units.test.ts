@@ -187,6 +187,7 @@ describe('listener access', () => {
     args: Array.from({ length: n }, () => ({ name: null, value: '1' })),
     rawArgs: [],
     datagram: new Uint8Array(0),
+    signal: new AbortController().signal,
   });
 
   it('user commands default to admin', () => {

@@ -1,5 +1,6 @@
 /** The in-flight bound and the handler deadlines as units (issue 15). */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sourceOf } from '../src/access/index.js';
 import {
   abortLeadMs,
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -7,7 +8,7 @@ import {
   HandlerRun,
   RunTracker,
 } from '../src/request/deadline.js';
-import { sourceOf, WorkGate } from '../src/request/gate.js';
+import { WorkGate } from '../src/request/gate.js';
 import {
   DEFAULT_WORK_LIMITS,
   InFlightLimiter,
@@ -214,7 +215,7 @@ describe('WorkGate', () => {
     expect(sourceOf('/tmp/a.sock')).toBe('/tmp/a.sock');
     expect(sourceOf({ address: '10.0.0.1', port: 1, family: 'IPv4' })).toBe('10.0.0.1');
     expect(sourceOf({ address: '10.0.0.1', port: 2, family: 'IPv4' })).toBe('10.0.0.1');
-    expect(sourceOf(null)).toBe('');
+    expect(sourceOf(null)).toBe('(unbound)');
   });
 
   it('charges core commands to the reserve and applies per-definition deadlines', () => {

@@ -1,9 +1,14 @@
 /**
  * The command-definition contract (ARCHITECTURE.md "Command definitions"):
- * plain objects `{ name, help?, noInput?, level?, handler }`.
+ * plain objects `{ name, help?, noInput?, level?, timeoutMs?, handler }`.
  */
 import type { JsonValue, MiArgument, MiNode } from '@mi-datagram/protocol';
-import { COMMAND_LEVELS, type CommandLevel, ConfigError } from '../common/index.js';
+import {
+  COMMAND_LEVELS,
+  type CommandLevel,
+  ConfigError,
+  MAX_COMMAND_TIMEOUT_MS,
+} from '../common/index.js';
 
 export { COMMAND_LEVELS, type CommandLevel };
 
@@ -23,6 +28,16 @@ export interface MiRequest {
   readonly rawArgs: readonly MiArgument[];
   /** The whole request datagram, as received. Do not keep it beyond the call. */
   readonly datagram: Uint8Array;
+  /**
+   * Fires when the server gives up on this request: its deadline passed
+   * (the client got `504 command timed out`; a result returned afterwards is
+   * dropped) or the server is shutting down. Its `reason` is a
+   * `HandlerAbortError` (`code` `COMMAND_TIMED_OUT` or `SERVER_CLOSING`).
+   * Pass it on to what the handler waits for (`fetch(url, { signal })`, a
+   * database query …). An accessor: a copy made with `{ ...request }` does
+   * not carry it.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** What a handler returns (or nothing, for `200 OK`). */
@@ -63,6 +78,12 @@ export interface MiCommandDefinition {
    * Default `'admin'` for user commands (`'read'` for core commands).
    */
   readonly level?: CommandLevel | ((request: MiRequest) => CommandLevel);
+  /**
+   * Deadline of the handler in ms (1..2147483647), instead of the server's
+   * `command_timeout`. Past it `request.signal` fires and the client gets
+   * `504 command timed out`.
+   */
+  readonly timeoutMs?: number;
   readonly handler: MiCommandHandler;
 }
 
@@ -115,6 +136,20 @@ export function validateCommandDefinition(value: unknown, where: string): MiComm
   }
   if (record.noInput !== undefined && typeof record.noInput !== 'boolean') {
     return fail(`command ${JSON.stringify(name)}: noInput must be a boolean`);
+  }
+  const timeoutMs = record.timeoutMs;
+  if (
+    timeoutMs !== undefined &&
+    !(
+      typeof timeoutMs === 'number' &&
+      Number.isInteger(timeoutMs) &&
+      timeoutMs >= 1 &&
+      timeoutMs <= MAX_COMMAND_TIMEOUT_MS
+    )
+  ) {
+    return fail(
+      `command ${JSON.stringify(name)}: timeoutMs must be an integer 1..${MAX_COMMAND_TIMEOUT_MS} (milliseconds)`,
+    );
   }
   const level = record.level;
   if (

@@ -6,6 +6,7 @@
  */
 import type { WorkerContext } from '@mi-datagram/worker-pool';
 import { buildRegistry } from '../commands/index.js';
+import { workLimitsOf } from '../config/index.js';
 import { attachListener } from '../listeners/index.js';
 import { createLogger } from '../ops/index.js';
 import { MiServer } from '../request/index.js';
@@ -52,7 +53,13 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     // The whole server's counters: this worker's and every other worker's (src/pool/pool-stats.ts).
     stats: () => gatherPoolStats(context, ownSnapshot, config.children_count, logger),
   });
-  const built = new MiServer({ registry, logger, replyIndent: config.reply_indent });
+  const built = new MiServer({
+    registry,
+    logger,
+    replyIndent: config.reply_indent,
+    limits: workLimitsOf(config),
+    commandTimeoutMs: config.command_timeout,
+  });
   server = built;
   // A graceful stop: the pool stops delivering datagrams, then this waits for
   // the pipeline's in-flight handlers and queued replies.

@@ -11,12 +11,12 @@
  * `request.signal`, and the timer only when the handler returned a promise:
  * a synchronous handler costs one small object.
  */
+import { MAX_COMMAND_TIMEOUT_MS } from '../common/index.js';
 
 /** Default `command_timeout` (ms): longer than any MI command should take, short enough to free a slot held by a hung one. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 
-/** Longest deadline (the largest `setTimeout` delay). */
-export const MAX_COMMAND_TIMEOUT_MS = 2_147_483_647;
+export { MAX_COMMAND_TIMEOUT_MS };
 
 /** Codes of {@link HandlerAbortError}. */
 export type HandlerAbortCode =

@@ -12,6 +12,7 @@
  * promise: gate.arm(run, entry, () => send 504)  then  gate.settle(run) ? send : drop
  * ```
  */
+import { sourceOf } from '../access/index.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   type HandlerAbortError,
@@ -62,17 +63,6 @@ export interface GateStats {
   readonly peakInFlightBytes: number;
 }
 
-/** The source key of a peer: a UNIX peer's path, a UDP peer's address (any port). */
-export function sourceOf(peer: unknown): string {
-  if (typeof peer === 'string') return peer;
-  if (typeof peer === 'object' && peer !== null) {
-    const address = (peer as { address?: unknown }).address;
-    if (typeof address === 'string') return address;
-  }
-  // An unbound UNIX sender (cannot be answered anyway) and anything else.
-  return '';
-}
-
 /** One admitted request: its slot and its deadline. */
 export class GatedRun extends HandlerRun {
   readonly source: string;
@@ -121,6 +111,8 @@ export class WorkGate {
    * request must not run: `503 server busy`).
    */
   admit(peer: unknown, bytes: number, entry: GatedCommand, startedMs: number): GatedRun | null {
+    // The source as access control sees it: a UNIX peer's path, a UDP
+    // peer's address (any port).
     const source = sourceOf(peer);
     const kind = this.classOf(entry);
     if (!this.limiter.tryAcquire(source, bytes, kind)) return null;

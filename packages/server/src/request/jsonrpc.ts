@@ -30,7 +30,10 @@ import {
 import type { CommandRegistry, MiRequest, RegisteredCommand } from '../commands/index.js';
 import { isMiError, isThenable } from '../common/index.js';
 import { LOG_LEVEL, type Logger } from '../ops/index.js';
+import { HandlerRun } from './deadline.js';
+import type { GatedRun, WorkGate } from './gate.js';
 import { checkJson, treeProblem } from './results.js';
+import { ServedRequest } from './served-request.js';
 
 /** The guard of the listener the datagram came in on, bound to its peer; `null` = allowed. */
 export type JsonRpcGuard = (
@@ -44,6 +47,13 @@ export interface JsonRpcContext {
   readonly logger: Logger;
   /** The same guard legacy requests go through; run once per request (batch members included). */
   readonly guard: JsonRpcGuard | null;
+  /**
+   * The in-flight bound and deadlines (src/request/gate.ts), for requests
+   * from `peer`; each request of a batch takes its own slot. Absent: none.
+   */
+  readonly gate?: WorkGate;
+  /** The sender (its source, for the bound). */
+  readonly peer?: unknown;
   /** The peer as logs show it (called only when something is logged). */
   readonly describePeer: () => string;
   /** Called once per handler run when it has settled (statistics), with its `performance.now()` start. */
@@ -184,11 +194,16 @@ function debugResponse(ctx: JsonRpcContext, method: string, response: JsonRpcRes
   });
 }
 
-/** Runs one request object; its response, `undefined` for a notification. */
+/**
+ * Runs one request object; its response, `undefined` for a notification.
+ * `bytes`: its charge against the in-flight byte budget (its share of the
+ * datagram).
+ */
 function runItem(
   ctx: JsonRpcContext,
   item: JsonRpcItem,
   datagram: Uint8Array,
+  bytes: number,
 ): Answer | Promise<Answer> {
   if (!item.ok) return item.response;
   const { method, params, id } = item.request;
@@ -204,10 +219,21 @@ function runItem(
   // A datagram of at most 65457 bytes holds fewer params than MAX_ARGUMENTS,
   // the legacy parser's limit, so no count check is needed here.
   if (!entry.noInput && params !== undefined) args = paramsToArguments(params);
-  const request: MiRequest = { command: method, args, rawArgs: args, datagram };
+  const started = performance.now();
+  const gate = ctx.gate;
+  // The in-flight bound: each request of a batch takes its own slot.
+  const run = gate === undefined ? null : gate.admit(ctx.peer ?? null, bytes, entry, started);
+  if (gate !== undefined && run === null) return answer(refusalError(answerId, 'SERVER_BUSY'));
+  const request: MiRequest = new ServedRequest(
+    method,
+    args,
+    datagram,
+    run ?? new HandlerRun(method, started),
+  );
   if (ctx.guard !== null) {
     const refusal = ctx.guard(entry, request);
     if (refusal !== null) {
+      if (run !== null) gate?.release(run);
       if (ctx.logger.level >= LOG_LEVEL.DBG) {
         ctx.logger.debug('request refused', {
           command: entry.name,
@@ -219,7 +245,6 @@ function runItem(
       return answer(refusalError(answerId, refusal));
     }
   }
-  const started = performance.now();
   const done = (response: JsonRpcResponse): Answer => {
     ctx.onCall?.(entry.name, started);
     return answer(response);
@@ -228,15 +253,46 @@ function runItem(
   try {
     result = entry.handler(request);
   } catch (error) {
+    if (run !== null) gate?.settle(run);
     return done(failureResponse(ctx, entry, answerId, error));
   }
   if (isThenable(result)) {
-    return Promise.resolve(result).then(
-      (value) => done(resultResponse(ctx, entry, answerId, value)),
-      (error: unknown) => done(failureResponse(ctx, entry, answerId, error)),
+    const onValue = (value: unknown) => done(resultResponse(ctx, entry, answerId, value));
+    const onError = (error: unknown) => done(failureResponse(ctx, entry, answerId, error));
+    if (gate === undefined || run === null) return Promise.resolve(result).then(onValue, onError);
+    return gatedAnswer(gate, run, entry, result, onValue, onError, () =>
+      done(refusalError(answerId, 'COMMAND_TIMED_OUT')),
     );
   }
+  if (run !== null) gate?.settle(run);
   return done(resultResponse(ctx, entry, answerId, result));
+}
+
+/**
+ * The answer of an asynchronous handler under its deadline: its outcome if
+ * it settles in time, else error 504 at the deadline (the late outcome is
+ * dropped).
+ */
+function gatedAnswer(
+  gate: WorkGate,
+  run: GatedRun,
+  entry: RegisteredCommand,
+  result: PromiseLike<unknown>,
+  onValue: (value: unknown) => Answer,
+  onError: (error: unknown) => Answer,
+  onTimeout: () => Answer,
+): Promise<Answer> {
+  return new Promise<Answer>((resolve) => {
+    gate.arm(run, entry, () => resolve(onTimeout()));
+    Promise.resolve(result).then(
+      (value) => {
+        if (gate.settle(run)) resolve(onValue(value));
+      },
+      (error: unknown) => {
+        if (gate.settle(run)) resolve(onError(error));
+      },
+    );
+  });
 }
 
 function encode(answer: Answer | readonly JsonRpcResponse[], ctx: JsonRpcContext): JsonRpcReply {
@@ -306,14 +362,16 @@ export function serveJsonRpc(
       return encode(parsed.response, ctx);
     }
     if (parsed.kind === 'single') {
-      const answer = runItem(ctx, parsed.item, datagram);
+      const answer = runItem(ctx, parsed.item, datagram, data.length);
       if (!isPromise(answer)) return encode(answer, ctx);
       return answer.then(
         (settled) => encode(settled, ctx),
         (error: unknown) => unexpected(ctx, error),
       );
     }
-    const answers = parsed.items.map((item) => runItem(ctx, item, datagram));
+    // Each request of a batch takes a slot, charged its share of the datagram.
+    const share = Math.ceil(data.length / Math.max(1, parsed.items.length));
+    const answers = parsed.items.map((item) => runItem(ctx, item, datagram, share));
     if (!answers.some(isPromise)) return encodeBatch(answers as Answer[], ctx);
     return Promise.all(answers).then(
       (settled) => encodeBatch(settled, ctx),

@@ -14,9 +14,11 @@ import {
   type RequestHead,
 } from '@mi-datagram/protocol';
 import type { MiRequest, RegisteredCommand } from '../commands/index.js';
+import type { HandlerRun } from './deadline.js';
 import { admitted } from './guard.js';
 import { debug, debugRequest } from './log.js';
 import { send, sendError } from './send.js';
+import { ServedRequest } from './served-request.js';
 import type { RequestState } from './state.js';
 
 const EMPTY_ARGS: readonly MiArgument[] = Object.freeze([]);
@@ -96,6 +98,7 @@ export function readRequest<Peer>(
   head: RequestHead,
   entry: RegisteredCommand,
   reusesBuffers: boolean,
+  run: HandlerRun,
 ): MiRequest | null {
   // The handler may keep the request (and lazily decoded arguments) past this
   // call: copy a datagram that lives in a buffer the transport reuses.
@@ -109,7 +112,7 @@ export function readRequest<Peer>(
       return null;
     }
   }
-  return { command: head.command, args, rawArgs: args, datagram };
+  return new ServedRequest(head.command, args, datagram, run);
 }
 
 /** A codec error as its transport error line (an empty datagram: no reply). */

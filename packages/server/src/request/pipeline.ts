@@ -1,12 +1,14 @@
 /**
  * The request path, one datagram from receive to send (PROTOCOL.md 2–5):
  *
- * receive → classify → legacy or JSON-RPC → look up → guard → run → encode → send
+ * receive → classify → legacy or JSON-RPC → look up → bound → guard → run → encode → send
  *
  * Each step is a named function of this folder that answers its own
  * failures; a step that returns null (or false) has finished the request.
  */
 import { classifyDatagram, type DatagramInfo, type DatagramTransport } from '@mi-datagram/protocol';
+import { slotFor } from './busy.js';
+import type { GatedRun } from './gate.js';
 import { admitted } from './guard.js';
 import { serveJsonRpcDatagram } from './jsonrpc-path.js';
 import { lookUp, readHead, readRequest, sentCachedReply } from './legacy.js';
@@ -29,6 +31,7 @@ export function serveDatagram<Peer>(
     ctx.ignored++;
     return;
   }
+  let run: GatedRun | null = null;
   try {
     if (isJsonRpc(data)) {
       serveJsonRpcDatagram(ctx, transport, data, peer, info, reusesBuffers);
@@ -38,13 +41,19 @@ export function serveDatagram<Peer>(
     if (head === null) return;
     const entry = lookUp(ctx, transport, peer, head);
     if (entry === null || sentCachedReply(ctx, transport, peer, entry)) return;
-    const request = readRequest(ctx, transport, data, peer, head, entry, reusesBuffers);
-    if (request === null) return;
-    // One clock read serves the rate limit and the latency.
+    // One clock read serves the bound, the rate limit, the deadline and the latency.
     const started = performance.now();
-    if (!admitted(ctx, transport, entry, request, peer, started)) return; // guard
-    runCommand(ctx, transport, peer, entry, request, started); // run → encode → send
+    // The in-flight bound, before anything is parsed (src/request/limits.ts).
+    run = slotFor(ctx, transport, peer, data.length, entry, started);
+    if (run === null) return;
+    const request = readRequest(ctx, transport, data, peer, head, entry, reusesBuffers, run);
+    if (request === null || !admitted(ctx, transport, entry, request, peer, started)) {
+      ctx.gate.release(run); // parse error or refused: never ran
+      return;
+    }
+    runCommand(ctx, transport, peer, entry, request, run, started); // run → encode → send
   } catch (error) {
+    if (run !== null && run.outcome === 'running') ctx.gate.release(run);
     // Only a bug of ours gets here (handlers are guarded separately).
     ctx.logger.error('internal error while serving a request', {
       peer: describePeer(peer),
