@@ -8,7 +8,7 @@ import {
   HandlerRun,
   RunTracker,
 } from '../src/request/deadline.js';
-import { WorkGate } from '../src/request/gate.js';
+import { ThrottledEvents, WorkGate } from '../src/request/gate.js';
 import {
   DEFAULT_WORK_LIMITS,
   InFlightLimiter,
@@ -168,6 +168,33 @@ describe('HandlerRun', () => {
   });
 });
 
+describe('ThrottledEvents', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('logs the first event at once and the rest of the second as one counted line', () => {
+    vi.useFakeTimers();
+    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+    const log = new ThrottledEvents({
+      warn: (m, f) => lines.push([m, f]),
+      notice: (m, f) => lines.push([m, f]),
+    });
+    for (let i = 0; i < 1000; i++) log.event('warn', 'command timed out', 'slow', { afterMs: i });
+    log.event('warn', 'command timed out', 'other', {});
+    expect(lines).toHaveLength(2);
+    vi.advanceTimersByTime(1000);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toEqual([
+      'command timed out',
+      { command: 'slow', count: 999, withinMs: 1000 },
+    ]);
+    // A new window starts with a line of its own.
+    log.event('warn', 'command timed out', 'slow', { afterMs: 1 });
+    expect(lines).toHaveLength(4);
+  });
+});
+
 describe('RunTracker', () => {
   it('expires every armed run at shutdown with SERVER_CLOSING, and only those still running', () => {
     const tracker = new RunTracker();
@@ -260,6 +287,9 @@ describe('WorkGate', () => {
     expect(gate.settle(a)).toBe(false);
     expect(gate.stats().lateResults).toBe(2);
     expect(logged.filter((l) => l.startsWith('warn command timed out'))).toHaveLength(1);
+    // A second late result within the second is counted into one later line.
+    expect(logged.filter((l) => l.startsWith('notice late result'))).toHaveLength(1);
+    vi.advanceTimersByTime(1000);
     expect(logged.filter((l) => l.startsWith('notice late result'))).toHaveLength(2);
     // Releasing twice gives back once.
     if (c !== null) {

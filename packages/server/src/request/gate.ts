@@ -84,7 +84,7 @@ export class WorkGate {
   readonly commandTimeoutMs: number;
   /** The runs with a deadline, expired all at once at shutdown. */
   readonly tracker = new RunTracker();
-  readonly #logger: GateLogger;
+  readonly #log: ThrottledEvents;
   #timedOut = 0;
   #abortedAtShutdown = 0;
   #late = 0;
@@ -92,7 +92,7 @@ export class WorkGate {
   constructor(options: WorkGateOptions) {
     this.limiter = new InFlightLimiter(options.limits ?? DEFAULT_WORK_LIMITS);
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    this.#logger = options.logger;
+    this.#log = new ThrottledEvents(options.logger);
   }
 
   /** The budget a command is charged to. */
@@ -136,18 +136,15 @@ export class WorkGate {
       timeoutMs,
       (expired, reason: HandlerAbortError) => {
         this.release(run);
-        if (reason.code === 'SERVER_CLOSING') this.#abortedAtShutdown++;
-        else this.#timedOut++;
-        this.#logger.warn(
-          reason.code === 'SERVER_CLOSING'
-            ? 'command aborted: the server is shutting down'
-            : 'command timed out',
-          {
-            command: expired.command,
+        if (reason.code === 'SERVER_CLOSING') {
+          this.#abortedAtShutdown++;
+        } else {
+          this.#timedOut++;
+          this.#log.event('warn', 'command timed out', expired.command, {
             timeoutMs,
             afterMs: Math.round(performance.now() - expired.startedMs),
-          },
-        );
+          });
+        }
         onExpire();
       },
       this.tracker,
@@ -157,7 +154,7 @@ export class WorkGate {
   /**
    * The handler settled. True: in time, its slot is released, send the
    * result. False: it had expired (the client got `504`): the result is
-   * dropped, and logged (one line per late result).
+   * dropped and logged (see {@link ThrottledEvents}).
    */
   settle(run: GatedRun): boolean {
     if (run.settle()) {
@@ -165,8 +162,7 @@ export class WorkGate {
       return true;
     }
     this.#late++;
-    this.#logger.notice('late result dropped: the command had timed out', {
-      command: run.command,
+    this.#log.event('notice', 'late result dropped: the command had timed out', run.command, {
       afterMs: Math.round(performance.now() - run.startedMs),
     });
     return false;
@@ -190,5 +186,47 @@ export class WorkGate {
       peakInFlight: l.peakInFlight,
       peakInFlightBytes: l.peakInFlightBytes,
     };
+  }
+}
+
+/**
+ * Log lines of events that come in floods (timeouts, late results): the
+ * first of a kind and command is logged at once; more within the next
+ * second are counted and logged as one line (`count`) when it ends. A flood
+ * of hung handlers cannot flood the log (nor block the server on a slow
+ * log pipe). The keys are bounded by the registry's commands.
+ */
+export class ThrottledEvents {
+  readonly #logger: GateLogger;
+  readonly #windowMs: number;
+  readonly #pending = new Map<string, number>();
+
+  constructor(logger: GateLogger, windowMs = 1000) {
+    this.#logger = logger;
+    this.#windowMs = windowMs;
+  }
+
+  event(
+    level: 'warn' | 'notice',
+    message: string,
+    command: string,
+    fields: Record<string, unknown>,
+  ): void {
+    const key = `${level}\0${message}\0${command}`;
+    const counted = this.#pending.get(key);
+    if (counted !== undefined) {
+      this.#pending.set(key, counted + 1);
+      return;
+    }
+    this.#logger[level](message, { command, ...fields });
+    this.#pending.set(key, 0);
+    const timer = setTimeout(() => {
+      const more = this.#pending.get(key) ?? 0;
+      this.#pending.delete(key);
+      if (more > 0) {
+        this.#logger[level](message, { command, count: more, withinMs: this.#windowMs });
+      }
+    }, this.#windowMs);
+    timer.unref();
   }
 }
