@@ -8,13 +8,8 @@
  * Exit status 0 when everything held, 1 otherwise, 2 for usage errors.
  */
 import { writeFileSync } from 'node:fs';
-import {
-  DEFAULT_OVERLOAD_OPTIONS,
-  formatOverloadReports,
-  type OverloadReport,
-  runOverload,
-} from './overload.js';
-import { formatReport } from './report.js';
+import { DEFAULT_OVERLOAD_OPTIONS, type OverloadReport, runOverload } from './overload.js';
+import { formatOverloadReports, formatReport } from './report.js';
 import { DEFAULT_SOAK_OPTIONS, runSoak, type SoakOptions } from './soak.js';
 
 function usage(message: string): never {
