@@ -274,6 +274,8 @@ describe('replies-opensips-2.4.txt: encodeReply reproduces the captured bytes', 
       INTERNAL_ERROR: '500 Internal server error\n',
       PERMISSION_DENIED: '403 Permission denied\n',
       RATE_LIMITED: '429 rate limit exceeded\n',
+      SERVER_BUSY: '503 server busy\n',
+      COMMAND_TIMED_OUT: '504 command timed out\n',
     });
   });
 });

@@ -18,7 +18,7 @@ import {
   USAGE,
   type ValidatedParams,
 } from './config/index.js';
-import { createLogger, type Logger } from './ops/index.js';
+import { createLogger, type Logger, onHangup } from './ops/index.js';
 import { startPooledServerFromConfig } from './pool/index.js';
 import { type RunningServer, startServerFromConfig } from './start.js';
 
@@ -60,7 +60,7 @@ function usageHint(addresses: readonly string[]): string[] {
 }
 
 /** What the CLI needs of an in-process server or of a pool of worker processes. */
-type ServerHandle = Pick<RunningServer, 'logger' | 'addresses' | 'close'>;
+type ServerHandle = Pick<RunningServer, 'logger' | 'addresses' | 'close' | 'recheckSockets'>;
 
 async function main(argv: readonly string[]): Promise<number> {
   let running: ServerHandle | null = null;
@@ -89,6 +89,12 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGTERM', () => exitAfter('SIGTERM'));
   process.on('SIGINT', () => exitAfter('SIGINT'));
+  // SIGHUP (a closed terminal, an init system's reload) never stops the
+  // server: it re-checks the socket files now and logs what it found
+  // (src/ops/hangup.ts). During startup and shutdown it is ignored.
+  process.on('SIGHUP', () => {
+    if (running !== null && stopping === null) void onHangup(running);
+  });
   // No input of any kind stops the server: a user handler's stray rejection
   // or exception (e.g. from a timer) is logged, not fatal.
   process.on('unhandledRejection', (reason) => {

@@ -83,6 +83,8 @@ export {
   MiError,
 } from './common/index.js';
 export {
+  BOUND_PARAM_NAMES,
+  type BoundParamName,
   type CliOptions,
   CONFIG_KEYS,
   DEFAULT_SOCKET_NAME,
@@ -92,6 +94,8 @@ export {
   type ListenerSpec,
   loadConfigFile,
   loadOpensipsCfg,
+  MAX_IN_FLIGHT,
+  MAX_IN_FLIGHT_BYTES,
   MAX_RATE_LIMIT,
   type MiDatagramParams,
   type ModparamValue,
@@ -108,6 +112,7 @@ export {
   type SocketSpec,
   type ValidatedParams,
   validateParams,
+  workLimitsOf,
 } from './config/index.js';
 export {
   createLogger,
@@ -128,10 +133,22 @@ export {
 } from './pool/index.js';
 export {
   type AttachOptions,
+  abortLeadMs,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_WORK_LIMITS,
+  type GateStats,
+  type HandlerAbortCode,
+  HandlerAbortError,
+  type InFlightStats,
+  MAX_COMMAND_TIMEOUT_MS,
+  MIN_IN_FLIGHT_BYTES,
   MiServer,
   type MiServerOptions,
   type MiServerStats,
+  OPERATOR_MODULES,
+  REQUEST_OVERHEAD_BYTES,
   type RequestGuard,
+  type WorkLimits,
 } from './request/index.js';
 export {
   CHILDREN_UNSUPPORTED,

@@ -12,12 +12,14 @@ import {
   type ResolvedConfig,
   resolveConfig,
   validateParams,
+  workLimitsOf,
 } from './config/index.js';
 import { attachListener, bindListener } from './listeners/index.js';
 import {
   createLogger,
   dropPrivileges,
   type Logger,
+  type SocketFileState,
   type WatchedSocket,
   watchSocketFiles,
 } from './ops/index.js';
@@ -65,6 +67,12 @@ export interface RunningServer {
   readonly addresses: readonly string[];
   /** Graceful stop (see {@link MiServer.close}). */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /**
+   * Checks the UNIX socket files now (what SIGHUP does): a removed one is
+   * re-created, as the periodic socket-file watch would. Resolves to the
+   * state of each path.
+   */
+  recheckSockets(): Promise<ReadonlyMap<string, SocketFileState>>;
 }
 
 /** Validates the parameters, loads the commands, binds every socket and serves. */
@@ -115,6 +123,8 @@ export async function startServerFromConfig(
     registry,
     logger,
     replyIndent: config.reply_indent,
+    limits: workLimitsOf(config),
+    commandTimeoutMs: config.command_timeout,
     ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
   statsOf = server;
@@ -149,6 +159,7 @@ export async function startServerFromConfig(
       socketWatch.stop();
       return server.close(closeOptions);
     },
+    recheckSockets: () => socketWatch.check().then(() => socketWatch.states()),
   };
   running = started;
   logger.info('listening', { addresses: started.addresses });

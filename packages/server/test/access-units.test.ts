@@ -189,6 +189,7 @@ describe('listener access', () => {
     datagram: new Uint8Array(0),
     protocol: 'legacy',
     shared: new LocalSharedStore(),
+    signal: new AbortController().signal,
   });
 
   it('user commands default to admin', () => {

@@ -379,6 +379,9 @@ describe('mergeStatsSnapshots (unit)', () => {
       refused: 0,
       allowlistDropped: 0,
       rateLimited: 0,
+      busy: 0,
+      timedOut: 0,
+      lateResults: 0,
       listeners: [],
     };
     const merged = mergeStatsSnapshots([

@@ -443,4 +443,7 @@ process.on('disconnect', () => {
 });
 // Ctrl-C reaches the whole process group: let the primary coordinate the shutdown.
 process.on('SIGINT', () => {});
+// A hangup (terminal closed, `kill -HUP` of the group) never stops a worker:
+// the primary handles SIGHUP for the whole server.
+process.on('SIGHUP', () => {});
 process.on('SIGTERM', () => void stop('SIGTERM', DEFAULT_TIMEOUT_MS));

@@ -1,4 +1,5 @@
 /** Human-readable soak report (Markdown, so it can go into docs/reliability.md as is). */
+import type { OverloadReport } from './overload.js';
 import type { SoakOptions, SoakReport } from './soak.js';
 
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
@@ -128,4 +129,28 @@ export function formatReport(
       : `\n**Failures:**\n\n${r.failures.map((f) => `- ${f}`).join('\n')}\n`,
   );
   return out.join('');
+}
+
+/** The overload phase as Markdown (a table, one row per run). */
+export function formatOverloadReports(reports: readonly OverloadReport[]): string {
+  const lines = [
+    `## Overload phase ${reports.every((r) => r.failures.length === 0) ? 'PASSED' : 'FAILED'}\n`,
+    '| transport | children | flood sent | 503 busy | 504 timed out | unanswered | RSS before → peak (MiB) | growth (MiB) | `:version:` probes | p50 / p99 / max (ms) | after: echo ok |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of reports) {
+    lines.push(
+      `| ${r.transport} | ${r.children} | ${r.flood.sent} | ${r.flood.busy} | ${r.flood.timedOut} | ${r.flood.unanswered} | ${r.baselineMiB} → ${r.peakMiB} | ${r.growthMiB} | ${r.probes} (${r.probeTimeouts} unanswered) | ${r.p50Ms} / ${r.p99Ms} / ${r.maxMs} | ${r.afterwards.ok}/${r.afterwards.of} |`,
+    );
+  }
+  lines.push('');
+  for (const r of reports) {
+    const c = Object.entries(r.serverCounters)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    lines.push(
+      `- ${r.transport}, children ${r.children}: ${r.senders} senders × ${r.requestBytes} bytes for ${r.floodMs} ms; server counters: ${c}; kernel UDP drops ${r.kernelUdpDrops}${r.failures.length === 0 ? '' : `; FAILED: ${r.failures.join('; ')}`}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

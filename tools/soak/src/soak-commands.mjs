@@ -15,6 +15,16 @@ export default [
   {
     name: 'soak_hang',
     help: 'never settles (its request is never answered; the server must keep serving others)',
+    // The longest deadline there is: within a soak it is never answered (the
+    // oracle expects no reply), as before handler deadlines existed.
+    timeoutMs: 2_147_483_647,
+    handler() {
+      return new Promise(() => {});
+    },
+  },
+  {
+    name: 'soak_stuck',
+    help: 'never settles and ignores its abort signal (the overload phase floods it)',
     handler() {
       return new Promise(() => {});
     },

@@ -1,6 +1,6 @@
 /**
  * The single-line replies the transport itself produces (PROTOCOL.md 3 and 4),
- * plus two used by access control. They have NO final empty line, unlike the
+ * plus two used by access control and two of the in-flight bound. They have NO final empty line, unlike the
  * replies commands return.
  */
 export const TRANSPORT_ERROR_LINES = {
@@ -20,6 +20,10 @@ export const TRANSPORT_ERROR_LINES = {
   PERMISSION_DENIED: '403 Permission denied\n',
   /** Access control rate limit hit (ours). */
   RATE_LIMITED: '429 rate limit exceeded\n',
+  /** Too much work already in flight: the request was not run (ours). */
+  SERVER_BUSY: '503 server busy\n',
+  /** The handler did not finish within its deadline (ours). */
+  COMMAND_TIMED_OUT: '504 command timed out\n',
 } as const;
 
 export type TransportErrorKind = keyof typeof TRANSPORT_ERROR_LINES;
@@ -40,6 +44,8 @@ const TEMPLATES: { readonly [K in TransportErrorKind]: Uint8Array } = {
   INTERNAL_ERROR: asciiBytes(TRANSPORT_ERROR_LINES.INTERNAL_ERROR),
   PERMISSION_DENIED: asciiBytes(TRANSPORT_ERROR_LINES.PERMISSION_DENIED),
   RATE_LIMITED: asciiBytes(TRANSPORT_ERROR_LINES.RATE_LIMITED),
+  SERVER_BUSY: asciiBytes(TRANSPORT_ERROR_LINES.SERVER_BUSY),
+  COMMAND_TIMED_OUT: asciiBytes(TRANSPORT_ERROR_LINES.COMMAND_TIMED_OUT),
 };
 
 /** The exact bytes of a transport error line; a fresh array on every call. */

@@ -1,10 +1,15 @@
 /**
  * The command-definition contract (ARCHITECTURE.md "Command definitions"):
- * plain objects `{ name, help?, noInput?, level?, params?, recipes?, handler }`
+ * plain objects `{ name, help?, noInput?, level?, params?, recipes?, timeoutMs?, handler }`
  * (declared parameters: params.ts, docs/commands.md).
  */
 import type { JsonValue, MiArgument, MiNode } from '@mi-datagram/protocol';
-import { COMMAND_LEVELS, type CommandLevel, ConfigError } from '../common/index.js';
+import {
+  COMMAND_LEVELS,
+  type CommandLevel,
+  ConfigError,
+  MAX_COMMAND_TIMEOUT_MS,
+} from '../common/index.js';
 import {
   type CompiledParams,
   compileParams,
@@ -45,6 +50,16 @@ export interface MiRequest {
   readonly recipe?: number;
   /** The store every process of the server sees (shared-store.ts). */
   readonly shared: MiSharedStore;
+  /**
+   * Fires when the server gives up on this request: its deadline passed
+   * (the client got `504 command timed out`; a result returned afterwards is
+   * dropped) or the server is shutting down. Its `reason` is a
+   * `HandlerAbortError` (`code` `COMMAND_TIMED_OUT` or `SERVER_CLOSING`).
+   * Pass it on to what the handler waits for (`fetch(url, { signal })`, a
+   * database query …). An accessor: a copy made with `{ ...request }` does
+   * not carry it.
+   */
+  readonly signal: AbortSignal;
 }
 
 export type MiProtocol = 'legacy' | 'jsonrpc';
@@ -108,6 +123,12 @@ export interface MiCommandDefinition {
   readonly namedOnly?: boolean;
   /** Legacy status for a wrong number of arguments; default `400 Too few or too many arguments`. */
   readonly legacyCountError?: LegacyStatus;
+  /**
+   * Deadline of the handler in ms (1..2147483647), instead of the server's
+   * `command_timeout`. Past it `request.signal` fires and the client gets
+   * `504 command timed out`.
+   */
+  readonly timeoutMs?: number;
   // Method syntax: a typed definition (handler of a narrower request) is still a definition.
   handler(request: MiRequest): MiCommandReturn | PromiseLike<MiCommandReturn>;
 }
@@ -180,6 +201,20 @@ export function validateCommandDefinition(value: unknown, where: string): MiComm
   }
   if (record.noInput !== undefined && typeof record.noInput !== 'boolean') {
     return fail(`command ${JSON.stringify(name)}: noInput must be a boolean`);
+  }
+  const timeoutMs = record.timeoutMs;
+  if (
+    timeoutMs !== undefined &&
+    !(
+      typeof timeoutMs === 'number' &&
+      Number.isInteger(timeoutMs) &&
+      timeoutMs >= 1 &&
+      timeoutMs <= MAX_COMMAND_TIMEOUT_MS
+    )
+  ) {
+    return fail(
+      `command ${JSON.stringify(name)}: timeoutMs must be an integer 1..${MAX_COMMAND_TIMEOUT_MS} (milliseconds)`,
+    );
   }
   const level = record.level;
   if (

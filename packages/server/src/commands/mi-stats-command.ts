@@ -13,7 +13,7 @@ export type MiStatsProvider = () => MiStatsSource | PromiseLike<MiStatsSource>;
 export function createStatsCommand(source: MiStatsProvider): MiCommandDefinition {
   return {
     name: 'mi_stats',
-    help: 'prints request statistics: requests, replies by status class, refusals, drops, and per command calls and latency percentiles (µs)',
+    help: 'prints request statistics: requests, replies by status class, refusals, busy refusals and timeouts, drops, and per command calls and latency percentiles (µs)',
     noInput: true,
     level: 'read',
     handler: (): MiCommandResult | Promise<MiCommandResult> => {

@@ -7,4 +7,4 @@ export {
   MiError,
 } from './errors.js';
 export { COMMAND_LEVELS, type CommandLevel } from './levels.js';
-export { isRecord, isThenable } from './values.js';
+export { isRecord, isThenable, MAX_COMMAND_TIMEOUT_MS } from './values.js';

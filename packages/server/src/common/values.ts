@@ -1,5 +1,8 @@
 /** Small runtime type guards shared by the server's modules. */
 
+/** Longest handler deadline in ms: the largest delay `setTimeout` takes. */
+export const MAX_COMMAND_TIMEOUT_MS = 2_147_483_647;
+
 /** A non-null, non-array object (e.g. parsed JSON or an IPC payload) whose fields are still unchecked. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

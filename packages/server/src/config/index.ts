@@ -4,6 +4,8 @@
  */
 export { type ModparamValue, readModparams } from './opensips-cfg.js';
 export {
+  BOUND_PARAM_NAMES,
+  type BoundParamName,
   CONFIG_KEYS,
   DEFAULT_SOCKET_NAME,
   DEFAULTS,
@@ -11,6 +13,8 @@ export {
   type ListenerOverrides,
   type ListenerParamName,
   type ListenerSpec,
+  MAX_IN_FLIGHT,
+  MAX_IN_FLIGHT_BYTES,
   MAX_RATE_LIMIT,
   MAX_UNIX_PATH_BYTES,
   type MiDatagramParams,
@@ -22,6 +26,7 @@ export {
   type SocketParams,
   type SocketSpec,
   type ValidatedParams,
+  workLimitsOf,
 } from './params.js';
 export { resolveConfig } from './resolve.js';
 export {

@@ -11,6 +11,11 @@ import type { ListenerPolicy } from '../access/index.js';
 import type { CommandLevel } from '../common/index.js';
 import type { RunAs } from '../ops/index.js';
 import { DEFAULT_LOG_LEVEL } from '../ops/index.js';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_WORK_LIMITS,
+  type WorkLimits,
+} from '../request/index.js';
 
 /** The parameters as a user writes them (programmatic API, `--config` file). */
 export interface MiDatagramParams {
@@ -60,6 +65,16 @@ export interface MiDatagramParams {
    * process's user.
    */
   readonly run_as?: string;
+  /** Handlers running at once per process; more requests get `503 server busy`. Default 1000. */
+  readonly max_in_flight?: number;
+  /** Bytes of request data the running handlers of one process keep. Default 33554432 (32 MiB). */
+  readonly max_in_flight_bytes?: number;
+  /** Percentage of `max_in_flight` and `max_in_flight_bytes` one source may hold (1..100). Default 25. */
+  readonly in_flight_source_share?: number;
+  /** Core (operator) commands running at once besides `max_in_flight`; 0 = no reserve. Default 32. */
+  readonly operator_reserve?: number;
+  /** Deadline of a handler in ms (a definition's `timeoutMs` overrides it). Default 10000. */
+  readonly command_timeout?: number;
 }
 
 /** One entry of `sockets`. */
@@ -128,6 +143,11 @@ export interface ResolvedConfig {
   readonly log_level: number;
   /** `run_as`: the user (and group) to switch to after binding, or null. */
   readonly run_as: RunAs | null;
+  readonly max_in_flight: number;
+  readonly max_in_flight_bytes: number;
+  readonly in_flight_source_share: number;
+  readonly operator_reserve: number;
+  readonly command_timeout: number;
   /** Valid but unusual settings, one line each (printed to stderr at startup). */
   readonly warnings: readonly string[];
 }
@@ -141,6 +161,11 @@ export const DEFAULTS = {
   socket_timeout: 2000,
   reply_indent: '\t',
   log_level: DEFAULT_LOG_LEVEL,
+  max_in_flight: DEFAULT_WORK_LIMITS.maxInFlight,
+  max_in_flight_bytes: DEFAULT_WORK_LIMITS.maxInFlightBytes,
+  in_flight_source_share: DEFAULT_WORK_LIMITS.sourceShare,
+  operator_reserve: DEFAULT_WORK_LIMITS.operatorReserve,
+  command_timeout: DEFAULT_COMMAND_TIMEOUT_MS,
 } as const;
 
 /** Keys accepted in a `--config` file besides {@link PARAM_NAMES}. */
@@ -171,12 +196,39 @@ export const PROCESS_PARAM_NAMES = ['run_as'] as const;
 
 export type ListenerParamName = (typeof LISTENER_PARAM_NAMES)[number];
 
+/** Keys of the bound on work in flight and the handler deadline (ours; issue 15). */
+export const BOUND_PARAM_NAMES = [
+  'max_in_flight',
+  'max_in_flight_bytes',
+  'in_flight_source_share',
+  'operator_reserve',
+  'command_timeout',
+] as const;
+
+export type BoundParamName = (typeof BOUND_PARAM_NAMES)[number];
+
 /** Every key `validateParams` accepts (config file, programmatic API). */
 export const CONFIG_KEYS: readonly string[] = [
   ...PARAM_NAMES,
   ...LISTENER_PARAM_NAMES,
   ...PROCESS_PARAM_NAMES,
+  ...BOUND_PARAM_NAMES,
 ];
+
+/** Largest `max_in_flight` and `operator_reserve`. */
+export const MAX_IN_FLIGHT = 1_000_000;
+/** Largest `max_in_flight_bytes` (64 GiB). */
+export const MAX_IN_FLIGHT_BYTES = 64 * 1024 ** 3;
+
+/** The bound on work in flight of a resolved configuration. */
+export function workLimitsOf(config: ResolvedConfig): WorkLimits {
+  return {
+    maxInFlight: config.max_in_flight,
+    maxInFlightBytes: config.max_in_flight_bytes,
+    sourceShare: config.in_flight_source_share,
+    operatorReserve: config.operator_reserve,
+  };
+}
 
 /** Keys of one `sockets` entry. */
 export const SOCKET_ENTRY_KEYS = [
@@ -212,4 +264,9 @@ export interface ValidatedParams {
   reply_indent?: string;
   log_level?: number;
   run_as?: RunAs;
+  max_in_flight?: number;
+  max_in_flight_bytes?: number;
+  in_flight_source_share?: number;
+  operator_reserve?: number;
+  command_timeout?: number;
 }

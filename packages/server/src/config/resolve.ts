@@ -112,6 +112,11 @@ export function resolveConfig(layers: readonly ValidatedParams[]): ResolvedConfi
     reply_indent: merged.reply_indent ?? DEFAULTS.reply_indent,
     log_level: merged.log_level ?? DEFAULTS.log_level,
     run_as: merged.run_as ?? null,
+    max_in_flight: merged.max_in_flight ?? DEFAULTS.max_in_flight,
+    max_in_flight_bytes: merged.max_in_flight_bytes ?? DEFAULTS.max_in_flight_bytes,
+    in_flight_source_share: merged.in_flight_source_share ?? DEFAULTS.in_flight_source_share,
+    operator_reserve: merged.operator_reserve ?? DEFAULTS.operator_reserve,
+    command_timeout: merged.command_timeout ?? DEFAULTS.command_timeout,
     warnings,
   };
 }

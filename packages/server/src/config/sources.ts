@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../common/index.js';
 import { readModparams } from './opensips-cfg.js';
-import { PARAM_NAMES, type ParamName, type ValidatedParams } from './params.js';
+import {
+  type BoundParamName,
+  PARAM_NAMES,
+  type ParamName,
+  type ValidatedParams,
+} from './params.js';
 import { validateParams } from './validate.js';
 
 /** What the command line asked for. */
@@ -22,6 +27,7 @@ const VALUE_FLAGS: Readonly<
   Record<
     string,
     | ParamName
+    | BoundParamName
     | 'level'
     | 'allow_from'
     | 'rate_limit'
@@ -43,6 +49,11 @@ const VALUE_FLAGS: Readonly<
   '--reply-indent': 'reply_indent',
   '--log-level': 'log_level',
   '--run-as': 'run_as',
+  '--max-in-flight': 'max_in_flight',
+  '--max-in-flight-bytes': 'max_in_flight_bytes',
+  '--in-flight-source-share': 'in_flight_source_share',
+  '--operator-reserve': 'operator_reserve',
+  '--command-timeout': 'command_timeout',
   '--commands': 'commands',
   '--config': 'config',
   '--opensips-cfg': 'opensips-cfg',
@@ -69,6 +80,11 @@ Options (OpenSIPS mi_datagram parameter names with - for _):
   --allow-any-source      serve any UDP source on a non-loopback bind without --allow-from
   --rate-limit N          requests per second per source address (burst 1 s; 0 = none)
   --run-as USER[:GROUP]   switch to this user after binding (root only; see docs/security.md)
+  --max-in-flight N       handlers running at once per process; more get 503 (default 1000)
+  --max-in-flight-bytes N request bytes they may keep per process (default 33554432 = 32 MiB)
+  --in-flight-source-share P  percent of both that one source may hold (default 25)
+  --operator-reserve N    extra slots for core commands while busy (default 32)
+  --command-timeout MS    deadline of a handler, then 504 (default 10000)
   --commands FILE         ES module whose default export is an array of commands (repeatable)
   --config FILE           JSON file with the same names as keys (snake_case)
   --opensips-cfg FILE     read the modparam("mi_datagram", ...) lines of an OpenSIPS config

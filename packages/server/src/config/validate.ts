@@ -5,13 +5,23 @@
 
 import { parseSocketName } from '@mi-datagram/protocol';
 import { parseCidr } from '../access/index.js';
-import { COMMAND_LEVELS, type CommandLevel, ConfigError } from '../common/index.js';
-import { parseRunAs } from '../ops/index.js';
 import {
+  COMMAND_LEVELS,
+  type CommandLevel,
+  ConfigError,
+  MAX_COMMAND_TIMEOUT_MS,
+} from '../common/index.js';
+import { parseRunAs } from '../ops/index.js';
+import { MIN_IN_FLIGHT_BYTES } from '../request/index.js';
+import {
+  BOUND_PARAM_NAMES,
+  type BoundParamName,
   CONFIG_KEYS,
   LISTENER_PARAM_NAMES,
   type ListenerOverrides,
   type ListenerParamName,
+  MAX_IN_FLIGHT,
+  MAX_IN_FLIGHT_BYTES,
   MAX_RATE_LIMIT,
   MAX_UNIX_PATH_BYTES,
   type ParamName,
@@ -170,6 +180,10 @@ export function validateParams(
       validateListenerParam(out, key as ListenerParamName, value, source);
       continue;
     }
+    if ((BOUND_PARAM_NAMES as readonly string[]).includes(key)) {
+      validateBoundParam(out, key as BoundParamName, value, source);
+      continue;
+    }
     switch (key as ParamName) {
       case 'socket_name': {
         const list: unknown[] = Array.isArray(value) ? value : [value];
@@ -244,6 +258,34 @@ function parseBoolean(param: string, source: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === 'false') return value === 'true';
   throw bad(param, source, `expected true or false, got ${show(value)}`);
+}
+
+/** Validates one of {@link BOUND_PARAM_NAMES} into `out` (the in-flight bound, the deadline). */
+function validateBoundParam(
+  out: ValidatedParams,
+  key: BoundParamName,
+  value: unknown,
+  source: string,
+): void {
+  const n = (min: number, max: number, unit: string) => integer(key, source, value, min, max, unit);
+  switch (key) {
+    case 'max_in_flight':
+      out.max_in_flight = n(1, MAX_IN_FLIGHT, ' (handlers)');
+      return;
+    case 'max_in_flight_bytes':
+      // At least one request of the largest size must fit.
+      out.max_in_flight_bytes = n(MIN_IN_FLIGHT_BYTES, MAX_IN_FLIGHT_BYTES, ' (bytes)');
+      return;
+    case 'in_flight_source_share':
+      out.in_flight_source_share = n(1, 100, ' (percent)');
+      return;
+    case 'operator_reserve':
+      out.operator_reserve = n(0, MAX_IN_FLIGHT, ' (handlers)');
+      return;
+    case 'command_timeout':
+      out.command_timeout = n(1, MAX_COMMAND_TIMEOUT_MS, ' (milliseconds)');
+      return;
+  }
 }
 
 /** Validates one of {@link LISTENER_PARAM_NAMES} into `out`. */

@@ -1,4 +1,6 @@
-/** Operations: the logger and the watch over the UNIX socket files. */
+/** Operations: the logger, the watch over the UNIX socket files, SIGHUP. */
+
+export { type HangupTarget, onHangup } from './hangup.js';
 export {
   createLogger,
   DEFAULT_LOG_LEVEL,

@@ -70,6 +70,11 @@ function isResolvedConfig(value: unknown): value is ResolvedConfig {
     typeof value.socket_timeout === 'number' &&
     typeof value.reply_indent === 'string' &&
     typeof value.log_level === 'number' &&
+    typeof value.max_in_flight === 'number' &&
+    typeof value.max_in_flight_bytes === 'number' &&
+    typeof value.in_flight_source_share === 'number' &&
+    typeof value.operator_reserve === 'number' &&
+    typeof value.command_timeout === 'number' &&
     isStringArray(value.warnings)
   );
 }

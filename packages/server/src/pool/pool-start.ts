@@ -30,7 +30,13 @@ import {
   validateParams,
 } from '../config/index.js';
 import { bindFailure, poolSocketOptions } from '../listeners/index.js';
-import { createLogger, LOG_LEVEL, type Logger, watchSocketFiles } from '../ops/index.js';
+import {
+  createLogger,
+  LOG_LEVEL,
+  type Logger,
+  type SocketFileState,
+  watchSocketFiles,
+} from '../ops/index.js';
 import { encodePoolWorkerData, parseLogLevelRequest } from './pool-data.js';
 
 const POOL_WORKER = new URL('./pool-worker.js', import.meta.url);
@@ -70,6 +76,12 @@ export interface RunningPooledServer {
    * closed (UNIX socket files removed).
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /**
+   * Checks the UNIX socket files now (what SIGHUP does). With workers a
+   * removed file cannot be re-created (they hold the original socket): it is
+   * reported. Resolves to the state of each path.
+   */
+  recheckSockets(): Promise<ReadonlyMap<string, SocketFileState>>;
 }
 
 const POOL_LOG_LEVELS: Readonly<Record<LogEntry['level'], number>> = {
@@ -197,6 +209,7 @@ export async function startPooledServerFromConfig(
       socketWatch.stop();
       return started.close({ timeoutMs: (closeOptions?.timeoutMs ?? grace) + 1000 });
     },
+    recheckSockets: () => socketWatch.check().then(() => socketWatch.states()),
   };
   logger.info('listening', {
     addresses: running.addresses,

@@ -6,6 +6,7 @@
  */
 import type { WorkerContext } from '@mi-datagram/worker-pool';
 import { buildRegistry, RemoteSharedStore } from '../commands/index.js';
+import { workLimitsOf } from '../config/index.js';
 import { attachListener } from '../listeners/index.js';
 import { createLogger } from '../ops/index.js';
 import { MiServer } from '../request/index.js';
@@ -58,6 +59,8 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     replyIndent: config.reply_indent,
     // Handlers' shared data lives in the primary: every worker sees the same.
     shared: new RemoteSharedStore((payload) => context.request(payload)),
+    limits: workLimitsOf(config),
+    commandTimeoutMs: config.command_timeout,
   });
   server = built;
   // A graceful stop: the pool stops delivering datagrams, then this waits for

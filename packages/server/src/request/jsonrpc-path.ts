@@ -25,6 +25,9 @@ export function serveJsonRpcDatagram<Peer>(
       // Same access decision as legacy requests (rate limit, level, guard).
       guard: (entry, request) =>
         admit(ctx, transport as DatagramTransport<unknown>, entry, request, peer),
+      // Same in-flight bound and deadlines; each batch item counts.
+      gate: ctx.gate,
+      peer,
       describePeer: () => describePeer(peer),
       onCall: (command, startedMs) => ctx.metrics.recordCall(command, startedMs),
       // Replies are counted by outcome here, not by their first byte (send.ts).

@@ -39,7 +39,10 @@ import {
 } from '../commands/index.js';
 import { isMiError, isThenable } from '../common/index.js';
 import { LOG_LEVEL, type Logger } from '../ops/index.js';
+import { HandlerRun } from './deadline.js';
+import type { GatedRun, WorkGate } from './gate.js';
 import { checkJson, treeProblem } from './results.js';
+import { ServedRequest } from './served-request.js';
 
 /** The guard of the listener the datagram came in on, bound to its peer; `null` = allowed. */
 export type JsonRpcGuard = (
@@ -53,6 +56,13 @@ export interface JsonRpcContext {
   readonly logger: Logger;
   /** The same guard legacy requests go through; run once per request (batch members included). */
   readonly guard: JsonRpcGuard | null;
+  /**
+   * The in-flight bound and deadlines (src/request/gate.ts), for requests
+   * from `peer`; each request of a batch takes its own slot. Absent: none.
+   */
+  readonly gate?: WorkGate;
+  /** The sender (its source, for the bound). */
+  readonly peer?: unknown;
   /** The peer as logs show it (called only when something is logged). */
   readonly describePeer: () => string;
   /** Called once per handler run when it has settled (statistics), with its `performance.now()` start. */
@@ -211,11 +221,16 @@ function debugResponse(ctx: JsonRpcContext, method: string, response: JsonRpcRes
   });
 }
 
-/** Runs one request object; its response, `undefined` for a notification. */
+/**
+ * Runs one request object; its response, `undefined` for a notification.
+ * `bytes`: its charge against the in-flight byte budget (its share of the
+ * datagram).
+ */
 function runItem(
   ctx: JsonRpcContext,
   item: JsonRpcItem,
   datagram: Uint8Array,
+  bytes: number,
 ): Answer | Promise<Answer> {
   if (!item.ok) return item.response;
   const { method, params, id } = item.request;
@@ -231,17 +246,23 @@ function runItem(
   // A datagram of at most 65457 bytes holds fewer params than MAX_ARGUMENTS,
   // the legacy parser's limit, so no count check is needed here.
   if (!entry.noInput && params !== undefined) args = paramsToArguments(params);
-  let request: MiRequest = {
-    command: method,
+  const started = performance.now();
+  const gate = ctx.gate;
+  // The in-flight bound: each request of a batch takes its own slot.
+  const run = gate === undefined ? null : gate.admit(ctx.peer ?? null, bytes, entry, started);
+  if (gate !== undefined && run === null) return answer(refusalError(answerId, 'SERVER_BUSY'));
+  const request = new ServedRequest(
+    method,
     args,
-    rawArgs: args,
     datagram,
-    protocol: 'jsonrpc',
-    shared: ctx.shared,
-  };
+    run ?? new HandlerRun(method, started),
+    'jsonrpc',
+    ctx.shared,
+  );
   if (ctx.guard !== null) {
     const refusal = ctx.guard(entry, request);
     if (refusal !== null) {
+      if (run !== null) gate?.release(run);
       if (ctx.logger.level >= LOG_LEVEL.DBG) {
         ctx.logger.debug('request refused', {
           command: entry.name,
@@ -256,10 +277,12 @@ function runItem(
   // docs/commands.md: the params must fit a recipe before the handler runs.
   if (entry.params !== null && !entry.noInput) {
     const matched = matchJsonParams(entry.params, params);
-    if (!matched.ok) return answer(paramsErrorResponse(answerId, matched.error));
-    request = { ...request, params: matched.params, recipe: matched.recipe };
+    if (!matched.ok) {
+      if (run !== null) gate?.release(run);
+      return answer(paramsErrorResponse(answerId, matched.error));
+    }
+    request.matched(matched.params, matched.recipe);
   }
-  const started = performance.now();
   const done = (response: JsonRpcResponse): Answer => {
     ctx.onCall?.(entry.name, started);
     return answer(response);
@@ -268,15 +291,46 @@ function runItem(
   try {
     result = entry.handler(request);
   } catch (error) {
+    if (run !== null) gate?.settle(run);
     return done(failureResponse(ctx, entry, answerId, error));
   }
   if (isThenable(result)) {
-    return Promise.resolve(result).then(
-      (value) => done(resultResponse(ctx, entry, answerId, value)),
-      (error: unknown) => done(failureResponse(ctx, entry, answerId, error)),
+    const onValue = (value: unknown) => done(resultResponse(ctx, entry, answerId, value));
+    const onError = (error: unknown) => done(failureResponse(ctx, entry, answerId, error));
+    if (gate === undefined || run === null) return Promise.resolve(result).then(onValue, onError);
+    return gatedAnswer(gate, run, entry, result, onValue, onError, () =>
+      done(refusalError(answerId, 'COMMAND_TIMED_OUT')),
     );
   }
+  if (run !== null) gate?.settle(run);
   return done(resultResponse(ctx, entry, answerId, result));
+}
+
+/**
+ * The answer of an asynchronous handler under its deadline: its outcome if
+ * it settles in time, else error 504 at the deadline (the late outcome is
+ * dropped).
+ */
+function gatedAnswer(
+  gate: WorkGate,
+  run: GatedRun,
+  entry: RegisteredCommand,
+  result: PromiseLike<unknown>,
+  onValue: (value: unknown) => Answer,
+  onError: (error: unknown) => Answer,
+  onTimeout: () => Answer,
+): Promise<Answer> {
+  return new Promise<Answer>((resolve) => {
+    gate.arm(run, entry, () => resolve(onTimeout()));
+    Promise.resolve(result).then(
+      (value) => {
+        if (gate.settle(run)) resolve(onValue(value));
+      },
+      (error: unknown) => {
+        if (gate.settle(run)) resolve(onError(error));
+      },
+    );
+  });
 }
 
 function encode(answer: Answer | readonly JsonRpcResponse[], ctx: JsonRpcContext): JsonRpcReply {
@@ -346,14 +400,16 @@ export function serveJsonRpc(
       return encode(parsed.response, ctx);
     }
     if (parsed.kind === 'single') {
-      const answer = runItem(ctx, parsed.item, datagram);
+      const answer = runItem(ctx, parsed.item, datagram, data.length);
       if (!isPromise(answer)) return encode(answer, ctx);
       return answer.then(
         (settled) => encode(settled, ctx),
         (error: unknown) => unexpected(ctx, error),
       );
     }
-    const answers = parsed.items.map((item) => runItem(ctx, item, datagram));
+    // Each request of a batch takes a slot, charged its share of the datagram.
+    const share = Math.ceil(data.length / Math.max(1, parsed.items.length));
+    const answers = parsed.items.map((item) => runItem(ctx, item, datagram, share));
     if (!answers.some(isPromise)) return encodeBatch(answers as Answer[], ctx);
     return Promise.all(answers).then(
       (settled) => encodeBatch(settled, ctx),

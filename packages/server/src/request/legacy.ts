@@ -13,10 +13,12 @@ import {
   parseRequestHead,
   type RequestHead,
 } from '@mi-datagram/protocol';
-import type { MiRequest, RegisteredCommand } from '../commands/index.js';
+import type { RegisteredCommand } from '../commands/index.js';
+import type { HandlerRun } from './deadline.js';
 import { admitted } from './guard.js';
 import { debug, debugRequest } from './log.js';
 import { send, sendError } from './send.js';
+import { ServedRequest } from './served-request.js';
 import type { RequestState } from './state.js';
 
 const EMPTY_ARGS: readonly MiArgument[] = Object.freeze([]);
@@ -96,7 +98,8 @@ export function readRequest<Peer>(
   head: RequestHead,
   entry: RegisteredCommand,
   reusesBuffers: boolean,
-): MiRequest | null {
+  run: HandlerRun,
+): ServedRequest | null {
   // The handler may keep the request (and lazily decoded arguments) past this
   // call: copy a datagram that lives in a buffer the transport reuses.
   const datagram = reusesBuffers && entry.module !== 'core' ? data.slice() : data;
@@ -109,14 +112,7 @@ export function readRequest<Peer>(
       return null;
     }
   }
-  return {
-    command: head.command,
-    args,
-    rawArgs: args,
-    datagram,
-    protocol: 'legacy',
-    shared: ctx.shared,
-  };
+  return new ServedRequest(head.command, args, datagram, run, 'legacy', ctx.shared);
 }
 
 /** A codec error as its transport error line (an empty datagram: no reply). */

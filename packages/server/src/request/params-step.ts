@@ -6,9 +6,10 @@
  * handler never runs. The JSON-RPC path does the same in jsonrpc.ts.
  */
 import type { DatagramTransport } from '@mi-datagram/protocol';
-import { type MiRequest, matchLegacyArgs, type RegisteredCommand } from '../commands/index.js';
+import { matchLegacyArgs, type RegisteredCommand } from '../commands/index.js';
 import { sendFailure } from './encode.js';
 import { debug } from './log.js';
+import type { ServedRequest } from './served-request.js';
 import type { RequestState } from './state.js';
 
 /** The request with its `params`, or null when the refusal was sent. */
@@ -17,13 +18,13 @@ export function withLegacyParams<Peer>(
   transport: DatagramTransport<Peer>,
   peer: Peer,
   entry: RegisteredCommand,
-  request: MiRequest,
-): MiRequest | null {
+  request: ServedRequest,
+): ServedRequest | null {
   const declared = entry.params;
   // `noInput` commands never read their arguments (PROTOCOL.md 2.2).
   if (declared === null || entry.noInput) return request;
   const matched = matchLegacyArgs(declared, request.args);
-  if (matched.ok) return { ...request, params: matched.params, recipe: matched.recipe };
+  if (matched.ok) return request.matched(matched.params, matched.recipe);
   debug(ctx, 'parameters do not match', peer, {
     command: entry.name,
     reason: matched.error.detail,

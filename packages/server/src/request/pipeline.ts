@@ -1,12 +1,14 @@
 /**
  * The request path, one datagram from receive to send (PROTOCOL.md 2–5):
  *
- * receive → classify → legacy or JSON-RPC → look up → guard → params → run → encode → send
+ * receive → classify → legacy or JSON-RPC → look up → bound → guard → params → run → encode → send
  *
  * Each step is a named function of this folder that answers its own
  * failures; a step that returns null (or false) has finished the request.
  */
 import { classifyDatagram, type DatagramInfo, type DatagramTransport } from '@mi-datagram/protocol';
+import { slotFor } from './busy.js';
+import type { GatedRun } from './gate.js';
 import { admitted } from './guard.js';
 import { serveJsonRpcDatagram } from './jsonrpc-path.js';
 import { lookUp, readHead, readRequest, sentCachedReply } from './legacy.js';
@@ -30,6 +32,7 @@ export function serveDatagram<Peer>(
     ctx.ignored++;
     return;
   }
+  let run: GatedRun | null = null;
   try {
     if (isJsonRpc(data)) {
       serveJsonRpcDatagram(ctx, transport, data, peer, info, reusesBuffers);
@@ -41,15 +44,23 @@ export function serveDatagram<Peer>(
     if (entry === null) return;
     // The cached reply of `which` is the list of names: only for a request without arguments.
     if (head.bodyOffset >= data.length && sentCachedReply(ctx, transport, peer, entry)) return;
-    const parsed = readRequest(ctx, transport, data, peer, head, entry, reusesBuffers);
-    if (parsed === null) return;
-    // One clock read serves the rate limit and the latency.
+    // One clock read serves the bound, the rate limit, the deadline and the latency.
     const started = performance.now();
-    if (!admitted(ctx, transport, entry, parsed, peer, started)) return; // guard
-    const request = withLegacyParams(ctx, transport, peer, entry, parsed); // params
-    if (request === null) return;
-    runCommand(ctx, transport, peer, entry, request, started); // run → encode → send
+    // The in-flight bound, before anything is parsed (src/request/limits.ts).
+    run = slotFor(ctx, transport, peer, data.length, entry, started);
+    if (run === null) return;
+    const parsed = readRequest(ctx, transport, data, peer, head, entry, reusesBuffers, run);
+    const request =
+      parsed === null || !admitted(ctx, transport, entry, parsed, peer, started) // guard
+        ? null
+        : withLegacyParams(ctx, transport, peer, entry, parsed); // params
+    if (request === null) {
+      ctx.gate.release(run); // parse error, refused or params do not match: never ran
+      return;
+    }
+    runCommand(ctx, transport, peer, entry, request, run, started); // run → encode → send
   } catch (error) {
+    if (run !== null && run.outcome === 'running') ctx.gate.release(run);
     // Only a bug of ours gets here (handlers are guarded separately).
     ctx.logger.error('internal error while serving a request', {
       peer: describePeer(peer),

@@ -17,6 +17,8 @@ const ERROR_BYTES: Readonly<Record<TransportErrorKind, Uint8Array>> = {
   INTERNAL_ERROR: transportErrorReply('INTERNAL_ERROR'),
   PERMISSION_DENIED: transportErrorReply('PERMISSION_DENIED'),
   RATE_LIMITED: transportErrorReply('RATE_LIMITED'),
+  SERVER_BUSY: transportErrorReply('SERVER_BUSY'),
+  COMMAND_TIMED_OUT: transportErrorReply('COMMAND_TIMED_OUT'),
 };
 
 /** Repeated "transport refused a reply" lines: at most one per this many ms per logger. */

@@ -33,7 +33,10 @@ import {
   type ReplyClasses,
   statsSnapshot,
 } from '../statistics/index.js';
+import { abortLeadMs } from './deadline.js';
+import type { GateStats } from './gate.js';
 import { admit } from './guard.js';
+import type { WorkLimits } from './limits.js';
 import { serveDatagram } from './pipeline.js';
 import { type RequestGuard, RequestState } from './state.js';
 
@@ -53,6 +56,10 @@ export interface MiServerOptions {
    * the workers of a pool pass the primary's (src/pool/pool-worker.ts).
    */
   readonly shared?: MiSharedStore;
+  /** The bound on work in flight (src/request/limits.ts). Default `DEFAULT_WORK_LIMITS`. */
+  readonly limits?: WorkLimits;
+  /** `command_timeout`: default deadline of a handler, ms. Default 10 000. */
+  readonly commandTimeoutMs?: number;
 }
 
 export interface AttachOptions {
@@ -102,6 +109,14 @@ export interface MiServerStats {
   readonly listeners: readonly ListenerStats[];
   /** Per command that was called: calls and latency percentiles. */
   readonly commands: readonly CommandStats[];
+  /** Requests refused because too much work was in flight (`503`; JSON-RPC items one by one). */
+  readonly busy: number;
+  /** Handlers that missed their deadline (`504`). */
+  readonly timedOut: number;
+  /** Results that arrived after their deadline and were dropped. */
+  readonly lateResults: number;
+  /** The in-flight bound and the deadlines in detail (gauges and peaks too). */
+  readonly bound: GateStats;
 }
 
 interface AttachedTransport {
@@ -125,6 +140,12 @@ export class MiServer {
       options.guard ?? null,
       options.replyIndent ?? '\t',
       options.shared ?? new LocalSharedStore(),
+      {
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
+        ...(options.commandTimeoutMs === undefined
+          ? {}
+          : { commandTimeoutMs: options.commandTimeoutMs }),
+      },
     );
   }
 
@@ -145,6 +166,7 @@ export class MiServer {
 
   stats(): MiServerStats {
     const s = this.#state;
+    const bound = s.gate.stats();
     return {
       received: s.received,
       replied: s.replied,
@@ -161,6 +183,10 @@ export class MiServer {
       allowlistDropped: this.#transports.reduce((n, t) => n + t.access.allowlistDropped, 0),
       listeners: this.#transports.map((t) => t.access.stats()),
       commands: s.metrics.commands(),
+      busy: bound.busy,
+      timedOut: bound.timedOut,
+      lateResults: bound.lateResults,
+      bound,
     };
   }
 
@@ -249,8 +275,9 @@ export class MiServer {
 
   /**
    * Graceful stop: ignore new datagrams, wait (at most `timeoutMs`, default
-   * 5000) for in-flight handlers and for replies the transports are still
-   * retrying, then close every transport (which removes UNIX socket files
+   * 5000) for in-flight handlers (those still running shortly before the
+   * end get their `request.signal`, see `abortLeadMs`) and for replies the
+   * transports are still retrying, then close every transport (which removes UNIX socket files
    * they created). Idempotent.
    */
   close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
@@ -259,10 +286,19 @@ export class MiServer {
     const timeoutMs = options.timeoutMs ?? 5000;
     this.#closing = (async () => {
       const deadline = Date.now() + timeoutMs;
-      if (!(await this.drain(timeoutMs))) {
-        this.logger.warn('shutdown: handlers still running after the grace period', {
-          inFlight: this.#state.inFlight,
+      // Handlers still running shortly before the grace period ends get
+      // their signal (and their clients `504`), so they can give up in time.
+      const lead = abortLeadMs(timeoutMs);
+      if (!(await this.drain(timeoutMs - lead))) {
+        const aborted = this.#state.gate.abortAll();
+        this.logger.notice('shutdown: signalled the handlers still running', {
+          handlers: aborted,
         });
+        if (!(await this.drain(lead))) {
+          this.logger.warn('shutdown: handlers still running after the grace period', {
+            inFlight: this.#state.inFlight,
+          });
+        }
       }
       while (
         Date.now() < deadline &&

@@ -19,6 +19,8 @@ import type {
 } from '../commands/index.js';
 import type { Logger } from '../ops/index.js';
 import { PipelineMetrics } from '../statistics/index.js';
+import { WorkGate } from './gate.js';
+import type { WorkLimits } from './limits.js';
 
 /**
  * Hook run after the arguments are parsed and before the handler: return a
@@ -47,6 +49,8 @@ export class RequestState {
   readonly access = new Map<DatagramTransport<unknown>, ListenerAccess>();
   /** Reply classes and per-command latency (src/statistics/metrics.ts). */
   readonly metrics = new PipelineMetrics();
+  /** The in-flight bound and the handlers' deadlines (src/request/gate.ts). */
+  readonly gate: WorkGate;
 
   accepting = true;
   inFlight = 0;
@@ -69,6 +73,8 @@ export class RequestState {
     INTERNAL_ERROR: 0,
     PERMISSION_DENIED: 0,
     RATE_LIMITED: 0,
+    SERVER_BUSY: 0,
+    COMMAND_TIMED_OUT: 0,
   };
 
   /** What handlers see as `request.shared`. */
@@ -80,10 +86,16 @@ export class RequestState {
     guard: RequestGuard | null,
     replyIndent: string,
     shared: MiSharedStore,
+    bound: { readonly limits?: WorkLimits; readonly commandTimeoutMs?: number } = {},
   ) {
     this.shared = shared;
     this.registry = registry;
     this.logger = logger;
+    this.gate = new WorkGate({
+      logger,
+      ...(bound.limits === undefined ? {} : { limits: bound.limits }),
+      ...(bound.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: bound.commandTimeoutMs }),
+    });
     this.guard = guard;
     this.encodeOptions = { indent: replyIndent, maxSize: MAX_DATAGRAM_SIZE };
     this.okBytes = encodeReply({ code: 200, reason: 'OK', nodes: NO_NODES }, this.encodeOptions);

@@ -21,6 +21,9 @@ export function miStatsNodes(s: MiStatsSource): MiNode[] {
     line('Refused', s.refused),
     line('Allowlist dropped', s.allowlistDropped),
     line('Rate limited', s.rateLimited),
+    line('Busy', s.busy),
+    line('Timed out', s.timedOut),
+    line('Late results', s.lateResults),
   ];
   if (s.workers !== undefined) {
     nodes.push(line('Workers', s.workers.answered), line('Workers missing', s.workers.missing));
@@ -69,6 +72,9 @@ export function miStatsJson(s: MiStatsSource): JsonValue {
     refused: s.refused,
     allowlist_dropped: s.allowlistDropped,
     rate_limited: s.rateLimited,
+    busy: s.busy,
+    timed_out: s.timedOut,
+    late_results: s.lateResults,
     ...(s.workers === undefined
       ? {}
       : { workers: s.workers.answered, workers_missing: s.workers.missing }),

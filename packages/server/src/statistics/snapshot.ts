@@ -36,6 +36,12 @@ export type MiStatsCounters = {
   readonly refused: number;
   readonly allowlistDropped: number;
   readonly rateLimited: number;
+  /** Requests refused with `503 server busy` (the in-flight bound; JSON-RPC items one by one). */
+  readonly busy: number;
+  /** Handlers that missed their deadline (`504 command timed out`). */
+  readonly timedOut: number;
+  /** Results that came after their deadline and were dropped. */
+  readonly lateResults: number;
 };
 
 /** What `mi_stats` reports (a subset of `MiServer.stats()`). */
@@ -97,6 +103,9 @@ export function statsSnapshot(
     refused: s.refused,
     allowlistDropped: s.allowlistDropped,
     rateLimited: s.rateLimited,
+    busy: s.busy,
+    timedOut: s.timedOut,
+    lateResults: s.lateResults,
     listeners: s.listeners.map((l) => ({ ...l })),
     histograms,
   };
@@ -122,6 +131,9 @@ const COUNTER_KEYS = [
   'refused',
   'allowlistDropped',
   'rateLimited',
+  'busy',
+  'timedOut',
+  'lateResults',
 ] as const satisfies readonly (keyof MiStatsCounters)[];
 const LISTENER_COUNTERS = [
   'requests',
@@ -188,6 +200,9 @@ export function mergeStatsSnapshots(
     refused: 0,
     allowlistDropped: 0,
     rateLimited: 0,
+    busy: 0,
+    timedOut: 0,
+    lateResults: 0,
   };
   const replies = { '2xx': 0, '4xx': 0, '5xx': 0, other: 0, jsonrpc_errors: 0 };
   const errors = { PARSE_ERROR: 0, NOT_AVAILABLE: 0, REQUEST_TOO_LARGE: 0 };
