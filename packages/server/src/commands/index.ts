@@ -27,4 +27,9 @@ export { type LoadedCommandModule, loadCommandModule } from './load-commands.js'
 export { createStatsCommand, type MiStatsProvider } from './mi-stats-command.js';
 export { LocalProcessTable, type ProcessInfo, type ProcessTable } from './process-table.js';
 export { CommandRegistry, type RegisteredCommand, type RegisterOptions } from './registry.js';
+export {
+  createStatisticsCommands,
+  requestedStatistics,
+  type StatisticsProvider,
+} from './statistics-commands.js';
 export { platformTag, serverVersion } from './version.js';

@@ -2,6 +2,11 @@
  * Configuration: the parameters and their defaults, their sources (command
  * line, `--config` file, opensips.cfg modparams), validation, resolution.
  */
+export {
+  METRICS_PARAM_NAMES,
+  type MetricsListenSpec,
+  type MetricsParamName,
+} from './metrics-params.js';
 export { type ModparamValue, readModparams } from './opensips-cfg.js';
 export {
   CONFIG_KEYS,

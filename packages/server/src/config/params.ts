@@ -9,6 +9,11 @@
 import type { ListenerPolicy } from '../access/index.js';
 import type { CommandLevel } from '../common/index.js';
 import { DEFAULT_LOG_LEVEL } from '../ops/index.js';
+import {
+  METRICS_PARAM_NAMES,
+  type MetricsListenSpec,
+  type MetricsParams,
+} from './metrics-params.js';
 
 /** The parameters as a user writes them (programmatic API, `--config` file). */
 export interface MiDatagramParams {
@@ -52,6 +57,13 @@ export interface MiDatagramParams {
    * `{ socket_name, ...options }`, the options overriding the top-level ones.
    */
   readonly sockets?: readonly SocketParams[];
+  /**
+   * `HOST:PORT` of an HTTP endpoint serving `GET /metrics` (Prometheus text
+   * format). Default none (off).
+   */
+  readonly metrics_listen?: string;
+  /** HTTP clients of the metrics endpoint (CIDR blocks). Default loopback; required on other binds. */
+  readonly metrics_allow_from?: string | readonly string[];
 }
 
 /** One entry of `sockets`. */
@@ -118,6 +130,8 @@ export interface ResolvedConfig {
   readonly socket_timeout: number;
   readonly reply_indent: string;
   readonly log_level: number;
+  /** The metrics endpoint, or null (off). */
+  readonly metrics: MetricsListenSpec | null;
   /** Valid but unusual settings, one line each (printed to stderr at startup). */
   readonly warnings: readonly string[];
 }
@@ -159,7 +173,11 @@ export const LISTENER_PARAM_NAMES = [
 export type ListenerParamName = (typeof LISTENER_PARAM_NAMES)[number];
 
 /** Every key `validateParams` accepts (config file, programmatic API). */
-export const CONFIG_KEYS: readonly string[] = [...PARAM_NAMES, ...LISTENER_PARAM_NAMES];
+export const CONFIG_KEYS: readonly string[] = [
+  ...PARAM_NAMES,
+  ...LISTENER_PARAM_NAMES,
+  ...METRICS_PARAM_NAMES,
+];
 
 /** Keys of one `sockets` entry. */
 export const SOCKET_ENTRY_KEYS = [
@@ -180,7 +198,7 @@ export const MAX_RATE_LIMIT = 1_000_000;
 export const MAX_UNIX_PATH_BYTES = 107;
 
 /** A partial, validated set of parameters from one source. */
-export interface ValidatedParams {
+export interface ValidatedParams extends MetricsParams {
   /** From `socket_name` (no `param`/`overrides`) or `sockets` (with them). */
   sockets?: SocketEntry[];
   level?: CommandLevel;

@@ -1,6 +1,7 @@
 /** The merged configuration: layers of validated parameters resolved into listeners. */
 import { resolve } from 'node:path';
 import { isLoopbackHost, LOOPBACK_CIDRS } from '../access/index.js';
+import { resolveMetrics } from './metrics-params.js';
 import {
   DEFAULTS,
   type ListenerSpec,
@@ -111,6 +112,7 @@ export function resolveConfig(layers: readonly ValidatedParams[]): ResolvedConfi
     socket_timeout: merged.socket_timeout ?? DEFAULTS.socket_timeout,
     reply_indent: merged.reply_indent ?? DEFAULTS.reply_indent,
     log_level: merged.log_level ?? DEFAULTS.log_level,
+    metrics: resolveMetrics(merged),
     warnings,
   };
 }

@@ -21,12 +21,22 @@ export interface CliOptions {
 const VALUE_FLAGS: Readonly<
   Record<
     string,
-    ParamName | 'level' | 'allow_from' | 'rate_limit' | 'commands' | 'config' | 'opensips-cfg'
+    | ParamName
+    | 'level'
+    | 'allow_from'
+    | 'rate_limit'
+    | 'metrics_listen'
+    | 'metrics_allow_from'
+    | 'commands'
+    | 'config'
+    | 'opensips-cfg'
   >
 > = {
   '--level': 'level',
   '--allow-from': 'allow_from',
   '--rate-limit': 'rate_limit',
+  '--metrics-listen': 'metrics_listen',
+  '--metrics-allow-from': 'metrics_allow_from',
   '--socket-name': 'socket_name',
   '--children-count': 'children_count',
   '--unix-socket-mode': 'unix_socket_mode',
@@ -60,6 +70,10 @@ Options (OpenSIPS mi_datagram parameter names with - for _):
                           loopback binds; required on other binds)
   --allow-any-source      serve any UDP source on a non-loopback bind without --allow-from
   --rate-limit N          requests per second per source address (burst 1 s; 0 = none)
+  --metrics-listen H:P    serve GET /metrics (Prometheus text) over HTTP on HOST:PORT
+                          (off by default)
+  --metrics-allow-from C  HTTP clients of /metrics, CIDR (repeatable; default loopback
+                          only on loopback binds; required on other binds)
   --commands FILE         ES module whose default export is an array of commands (repeatable)
   --config FILE           JSON file with the same names as keys (snake_case)
   --opensips-cfg FILE     read the modparam("mi_datagram", ...) lines of an OpenSIPS config
@@ -75,6 +89,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   const raw: Record<string, unknown> = {};
   const sockets: string[] = [];
   const allowFrom: string[] = [];
+  const metricsAllow: string[] = [];
   let allowAnySource = false;
   const commands: string[] = [];
   let config: string | null = null;
@@ -128,6 +143,9 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
       case 'allow_from':
         allowFrom.push(value);
         break;
+      case 'metrics_allow_from':
+        metricsAllow.push(value);
+        break;
       case 'commands':
         commands.push(resolve(value));
         break;
@@ -151,6 +169,12 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   }
   if (allowFrom.length > 0) {
     Object.assign(params, validateParams({ allow_from: allowFrom }, '--allow-from'));
+  }
+  if (metricsAllow.length > 0) {
+    Object.assign(
+      params,
+      validateParams({ metrics_allow_from: metricsAllow }, '--metrics-allow-from'),
+    );
   }
   if (allowAnySource) params.allow_any_source = true;
   return { help, version, params, commands, config, opensipsCfg };

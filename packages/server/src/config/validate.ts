@@ -5,6 +5,7 @@
 import { parseSocketName } from '@mi-datagram/protocol';
 import { parseCidr } from '../access/index.js';
 import { COMMAND_LEVELS, type CommandLevel, ConfigError } from '../common/index.js';
+import { METRICS_PARAM_NAMES, type MetricsParamName } from './metrics-params.js';
 import {
   CONFIG_KEYS,
   LISTENER_PARAM_NAMES,
@@ -160,6 +161,10 @@ export function validateParams(
     }
     const value = record[key];
     if (value === undefined) continue;
+    if ((METRICS_PARAM_NAMES as readonly string[]).includes(key)) {
+      validateMetricsParam(out, key as MetricsParamName, value, source);
+      continue;
+    }
     if ((LISTENER_PARAM_NAMES as readonly string[]).includes(key)) {
       validateListenerParam(out, key as ListenerParamName, value, source);
       continue;
@@ -238,6 +243,25 @@ function parseBoolean(param: string, source: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === 'false') return value === 'true';
   throw bad(param, source, `expected true or false, got ${show(value)}`);
+}
+
+/** `metrics_listen` (HOST:PORT, as a UDP bind's) or `metrics_allow_from` (CIDR blocks). */
+function validateMetricsParam(
+  out: ValidatedParams,
+  key: MetricsParamName,
+  value: unknown,
+  source: string,
+): void {
+  if (key === 'metrics_allow_from') {
+    out.metrics_allow_from = parseAllowFrom(key, source, value);
+    return;
+  }
+  if (typeof value !== 'string' || value.startsWith('/') || value.startsWith('udp:')) {
+    throw bad(key, source, `expected HOST:PORT, got ${show(value)}`);
+  }
+  const spec = parseSocketSpec(`udp:${value}`, source, key);
+  if (spec.kind !== 'udp') throw bad(key, source, `expected HOST:PORT, got ${show(value)}`);
+  out.metrics_listen = { text: value, host: spec.host, port: spec.port };
 }
 
 /** Validates one of {@link LISTENER_PARAM_NAMES} into `out`. */

@@ -8,6 +8,12 @@ export {
   type LoggerOptions,
 } from './logger.js';
 export {
+  type MetricsEndpoint,
+  type MetricsEndpointSpec,
+  type MetricsPage,
+  startMetricsEndpoint,
+} from './metrics-http.js';
+export {
   SOCKET_WATCH_INTERVAL_MS,
   SOCKET_WATCH_REMIND_MS,
   type SocketFileState,
