@@ -2,6 +2,8 @@
 // Plain JavaScript: the default export is an array of command definitions
 // (see the package README). `pnpm start` at the repository root loads it.
 
+import { statistics } from '@mi-datagram/server';
+
 /** Shown as `Exported by::` in `help`. Optional: defaults to the file's base name. */
 export const moduleName = 'example';
 
@@ -17,6 +19,16 @@ function lookup(key) {
   }
   return entry.value;
 }
+
+// Statistics of this module (README "Statistics"): registered once, at load;
+// `get_statistics example:` shows them, /metrics too.
+const stores = statistics.counter('example', 'cache_stores', {
+  help: 'values stored with cache_store',
+});
+statistics.gauge('example', 'cache_entries', {
+  read: () => local.size,
+  help: 'entries in the local cache (expired ones included until read)',
+});
 
 /** The arguments' values in order (a `name::value` argument counts by its value). */
 function values(request) {
@@ -45,6 +57,7 @@ export default [
         if (Number(expire) > 0) expires = Date.now() + Number(expire) * 1000;
       }
       local.set(key, { value, expires });
+      stores.inc();
       return undefined; // 200 OK
     },
   },
