@@ -232,22 +232,34 @@ describe('metrics endpoint', () => {
     const res = await fetch(`http://${address}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const families = parsePrometheusTextFormat(await res.text());
+    const body = await res.text();
+    const families = parsePrometheusTextFormat(body);
     const byName = new Map(families.map((f) => [f.name, f]));
     expect(byName.get('mi_datagram_mi_requests_total')?.type).toBe('COUNTER');
+    expect(Number(byName.get('mi_datagram_mi_requests_total')?.metrics[0]?.value)).toBeGreaterThan(0);
     expect(byName.get('mi_datagram_process_rss')?.type).toBe('GAUGE');
+    expect(byName.get('mi_datagram_example_cache_stores_total')?.type).toBe('COUNTER');
     const hist = byName.get('mi_datagram_command_duration_seconds');
     expect(hist?.type).toBe('HISTOGRAM');
-    const echo = hist?.metrics.find((m) => m.labels?.command === 'echo');
-    expect(echo).toBeDefined();
-    const counts = Object.values(echo?.buckets ?? {}).map(Number);
-    expect(counts.length).toBeGreaterThanOrEqual(28);
-    expect(counts.at(-1)).toBe(Number(echo?.count));
-    // Cumulative: never decreasing.
-    for (let i = 1; i < counts.length; i++)
+    // This parser folds a family's buckets into one object keyed by `le` (it drops other labels).
+    const buckets = hist?.metrics[0]?.buckets ?? {};
+    expect(Object.keys(buckets)).toHaveLength(29);
+    expect(Object.keys(buckets).at(-1)).toBe('+Inf');
+    const counts = Object.values(buckets).map(Number);
+    for (let i = 1; i < counts.length; i++) {
       expect(counts[i]).toBeGreaterThanOrEqual(counts[i - 1] as number);
-    expect(Number(echo?.count)).toBeGreaterThanOrEqual(1);
-    expect(Number(echo?.sum)).toBeGreaterThan(0);
+    }
+    // The echo command's own series: +Inf bucket = count >= 1.
+    const sample = (suffix: string) =>
+      body.split('\n').find((l) => l.startsWith(`mi_datagram_command_duration_seconds_${suffix}`));
+    const inf = sample('bucket{command="echo",le="+Inf"}');
+    const count = sample('count{command="echo"}');
+    expect(Number(inf?.split(' ')[1])).toBeGreaterThanOrEqual(1);
+    expect(count?.split(' ')[1]).toBe(inf?.split(' ')[1]);
+  });
+
+  it('the parser refuses malformed text (so the check above can fail)', () => {
+    expect(() => parsePrometheusTextFormat('# TYPE x counter\nx{a="1" 3\n')).toThrow();
   });
 
   it('answers 404 elsewhere and 405 to other methods', async () => {
