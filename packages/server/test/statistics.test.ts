@@ -236,7 +236,9 @@ describe('metrics endpoint', () => {
     const families = parsePrometheusTextFormat(body);
     const byName = new Map(families.map((f) => [f.name, f]));
     expect(byName.get('mi_datagram_mi_requests_total')?.type).toBe('COUNTER');
-    expect(Number(byName.get('mi_datagram_mi_requests_total')?.metrics[0]?.value)).toBeGreaterThan(0);
+    expect(Number(byName.get('mi_datagram_mi_requests_total')?.metrics[0]?.value)).toBeGreaterThan(
+      0,
+    );
     expect(byName.get('mi_datagram_process_rss')?.type).toBe('GAUGE');
     expect(byName.get('mi_datagram_example_cache_stores_total')?.type).toBe('COUNTER');
     const hist = byName.get('mi_datagram_command_duration_seconds');
