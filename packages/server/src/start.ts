@@ -9,6 +9,7 @@ import { ConfigError } from './common/index.js';
 import {
   CONFIG_KEYS,
   type MiDatagramParams,
+  metricsEndpointSpec,
   type ResolvedConfig,
   resolveConfig,
   validateParams,
@@ -154,7 +155,7 @@ export async function startServerFromConfig(
     }
     if (config.metrics !== null) {
       metrics = await startMetricsEndpoint(
-        config.metrics,
+        metricsEndpointSpec(config.metrics),
         () => ({
           body: renderMetrics(statisticsSet.values(), server.statsSnapshot().histograms),
           contentType: METRICS_CONTENT_TYPE,

@@ -4,7 +4,7 @@
  * allowlist.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, validateParams } from '../src/config/index.js';
+import { metricsEndpointSpec, resolveConfig, validateParams } from '../src/config/index.js';
 import { createLogger, startMetricsEndpoint } from '../src/ops/index.js';
 import {
   mergeStatistics,
@@ -120,7 +120,12 @@ describe('metrics_listen', () => {
 
   it('the endpoint answers 403 to a client outside its allowlist', async () => {
     const endpoint = await startMetricsEndpoint(
-      { host: '127.0.0.1', port: 0, allow_from: ['10.0.0.0/8'] },
+      metricsEndpointSpec({
+        text: '127.0.0.1:0',
+        host: '127.0.0.1',
+        port: 0,
+        allow_from: ['10.0.0.0/8'],
+      }),
       () => ({ body: 'x 1\n', contentType: 'text/plain' }),
       createLogger({ write: () => {} }),
     );

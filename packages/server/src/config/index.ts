@@ -6,6 +6,7 @@ export {
   METRICS_PARAM_NAMES,
   type MetricsListenSpec,
   type MetricsParamName,
+  metricsEndpointSpec,
 } from './metrics-params.js';
 export { type ModparamValue, readModparams } from './opensips-cfg.js';
 export {

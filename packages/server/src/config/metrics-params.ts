@@ -4,7 +4,7 @@
  * rule as a UDP listener: a loopback bind serves loopback clients; any other
  * bind needs an allowlist.
  */
-import { isLoopbackHost, LOOPBACK_CIDRS } from '../access/index.js';
+import { CidrList, isLoopbackHost, LOOPBACK_CIDRS } from '../access/index.js';
 import { ConfigError } from '../common/index.js';
 
 export const METRICS_PARAM_NAMES = ['metrics_listen', 'metrics_allow_from'] as const;
@@ -42,4 +42,14 @@ export function resolveMetrics(merged: MetricsParams): MetricsListenSpec | null 
     allow = [...LOOPBACK_CIDRS];
   }
   return { text: listen.text, host: listen.host, port: listen.port, allow_from: allow };
+}
+
+/** What the endpoint (ops/metrics-http.ts) needs: the address and the allowlist as a predicate. */
+export function metricsEndpointSpec(spec: MetricsListenSpec): {
+  readonly host: string;
+  readonly port: number;
+  readonly allowed: (address: string) => boolean;
+} {
+  const allow = new CidrList(spec.allow_from);
+  return { host: spec.host, port: spec.port, allowed: (address) => allow.matches(address) };
 }

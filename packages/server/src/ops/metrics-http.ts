@@ -7,14 +7,14 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CidrList } from '../access/index.js';
 import type { Logger } from './logger.js';
 
-/** Where and for whom the endpoint listens (the configuration's `metrics`). */
+/** Where and for whom the endpoint listens. */
 export interface MetricsEndpointSpec {
   readonly host: string;
   readonly port: number;
-  readonly allow_from: readonly string[];
+  /** Whether a client address (an IP literal) is served (`CidrList.matches` of `metrics_allow_from`). */
+  readonly allowed: (address: string) => boolean;
 }
 
 export interface MetricsEndpoint {
@@ -46,9 +46,8 @@ export function startMetricsEndpoint(
   page: () => MetricsPage | Promise<MetricsPage>,
   logger: Logger,
 ): Promise<MetricsEndpoint> {
-  const allowed = new CidrList(spec.allow_from);
   const server = createServer((req, res) => {
-    if (!allowed.matches(peerAddress(req))) {
+    if (!spec.allowed(peerAddress(req))) {
       send(res, 403, 'forbidden\n');
       return;
     }

@@ -18,6 +18,7 @@ import { buildRegistry, LocalProcessTable } from '../commands/index.js';
 import {
   CONFIG_KEYS,
   type MiDatagramParams,
+  metricsEndpointSpec,
   type ResolvedConfig,
   resolveConfig,
   type SocketSpec,
@@ -191,7 +192,7 @@ export async function startPooledServerFromConfig(
     const broadcast = started.broadcast.bind(started);
     try {
       metrics = await startMetricsEndpoint(
-        config.metrics,
+        metricsEndpointSpec(config.metrics),
         async () => {
           const all = await gatherPoolStatistics(broadcast, null, config.children_count, logger);
           return {
