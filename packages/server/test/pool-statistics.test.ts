@@ -14,6 +14,12 @@ import { createLogger, type RunningPooledServer, startPooledServer } from '../di
 import { EXAMPLES } from './helpers/e2e-server.js';
 import { isAlive, waitFor } from './helpers/procs.js';
 import { clientFor, type RawClient } from './helpers/raw.js';
+import { readRecording } from './helpers/recording.js';
+
+const v24 = readRecording(
+  new URL('../../../../shared/conformance/replies-opensips-2.4-statistics.txt', import.meta.url),
+);
+const VALUES_REPLY = /^200 OK\n(?:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:: -?[0-9]+(?:\.[0-9]+)?\n)+\n$/;
 
 let dir: string;
 let running: RunningPooledServer | null = null;
@@ -86,7 +92,15 @@ describe.each([
     for (let i = 0; i < N; i++) {
       expect(await ask(`:cache_store:\nlocal\nk${i}\nv\n`)).toBe('200 OK\n\n');
     }
-    const all = lines(await ask(':get_statistics:\nall\n'));
+    // The recorded exchanges: the same shape, and the same bytes where no value is involved.
+    for (const title of ['get_statistics: unknown name', 'get_statistics: no argument']) {
+      const rec = v24.get(title);
+      expect(await ask(rec?.request.toString('latin1') ?? '')).toBe(rec?.reply?.toString('latin1'));
+    }
+    const allReply = await ask(':get_statistics:\nall\n');
+    expect(allReply).toMatch(VALUES_REPLY);
+    expect(v24.get('get_statistics: all groups')?.reply?.toString('latin1')).toMatch(VALUES_REPLY);
+    const all = lines(allReply);
     // Whichever worker took each request, the sum is every request.
     expect(all.get('example:cache_stores')).toBe(String(N));
     expect(Number(all.get('mi:requests'))).toBeGreaterThanOrEqual(N);
