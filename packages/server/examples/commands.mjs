@@ -9,6 +9,8 @@
 // worker process sees: with `--children-count 2` a value stored through one
 // worker is fetched through the other.
 
+import { statistics } from '@mi-datagram/server';
+
 /** Shown as `Exported by::` in `help`. Optional: defaults to the file's base name. */
 export const moduleName = 'example';
 
@@ -30,6 +32,18 @@ function cacheKey(params, failure) {
 
 /** The 2.4 original words a wrong number of arguments this way for the cache commands. */
 const TOO_FEW = { code: 404, reason: 'Too few arguments' };
+
+// A statistic of this module (README "Statistics"): registered once, at load;
+// `get_statistics example:` shows it, /metrics too.
+const stores = statistics.counter('example', 'cache_stores', {
+  help: 'values stored with cache_store',
+});
+/** Keys this process stored and did not remove (expired ones included until removed). */
+const storedKeys = new Set();
+statistics.gauge('example', 'cache_entries', {
+  read: () => storedKeys.size,
+  help: 'keys stored through this process and not removed (expired ones included)',
+});
 
 export default [
   {
@@ -54,6 +68,8 @@ export default [
       const expire = params.expire ?? 0;
       if (expire < 0) return { paramsError: 'Negative expire value' };
       await shared.set(key, params.value, expire);
+      stores.inc();
+      storedKeys.add(key);
       return undefined; // 200 OK / "OK"
     },
   },
@@ -94,6 +110,7 @@ export default [
       });
       if (key === undefined) return result;
       await shared.delete(key);
+      storedKeys.delete(key);
       return undefined;
     },
   },

@@ -9,6 +9,7 @@ import { ConfigError } from './common/index.js';
 import {
   CONFIG_KEYS,
   type MiDatagramParams,
+  metricsEndpointSpec,
   type ResolvedConfig,
   resolveConfig,
   validateParams,
@@ -19,11 +20,19 @@ import {
   createLogger,
   dropPrivileges,
   type Logger,
+  type MetricsEndpoint,
   type SocketFileState,
+  startMetricsEndpoint,
   type WatchedSocket,
   watchSocketFiles,
 } from './ops/index.js';
 import { MiServer, type RequestGuard } from './request/index.js';
+import {
+  METRICS_CONTENT_TYPE,
+  ProcessStatisticsSet,
+  renderMetrics,
+  type StatisticsRegistry,
+} from './statistics/index.js';
 
 /**
  * Why {@link startServer} refuses `children_count` > 1: worker processes
@@ -53,6 +62,11 @@ export interface ServeOptions {
   readonly guard?: RequestGuard;
   /** What `arg` lists. Default `process.argv`. */
   readonly argv?: readonly string[];
+  /**
+   * Where the statistics commands find the program's own statistics. Default
+   * the process-wide registry `statistics` (README "Statistics").
+   */
+  readonly statistics?: StatisticsRegistry;
 }
 
 /** Options of {@link startServer}: the parameters (snake_case, as in OpenSIPS) and {@link ServeOptions}. */
@@ -65,6 +79,10 @@ export interface RunningServer {
   readonly config: ResolvedConfig;
   /** Bound addresses, real ports included (`udp:127.0.0.1:40123`). */
   readonly addresses: readonly string[];
+  /** This server's statistics (built-in groups and the program's registry). */
+  readonly statistics: ProcessStatisticsSet;
+  /** `HOST:PORT` of the metrics endpoint (`metrics_listen`), or null. */
+  readonly metricsAddress: string | null;
   /** Graceful stop (see {@link MiServer.close}). */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
   /**
@@ -104,13 +122,19 @@ export async function startServerFromConfig(
     });
   // `mi_stats` reads the server built below (it can only run once it exists).
   let statsOf: MiServer | null = null;
+  const stats = () => {
+    if (statsOf === null) throw new Error('mi_stats: the server is not built yet');
+    return statsOf.stats();
+  };
+  const statisticsSet = new ProcessStatisticsSet(stats, options.statistics);
   const registry = await buildRegistry({
     processes,
     startedAt: new Date(),
     kill,
-    stats: () => {
-      if (statsOf === null) throw new Error('mi_stats: the server is not built yet');
-      return statsOf.stats();
+    stats,
+    statistics: {
+      values: () => statisticsSet.values(),
+      reset: (names) => statisticsSet.reset(names),
     },
     ...(options.coreCommands === undefined ? {} : { coreCommands: options.coreCommands }),
     ...(options.argv === undefined ? {} : { argv: options.argv }),
@@ -129,6 +153,7 @@ export async function startServerFromConfig(
   });
   statsOf = server;
   const watched: WatchedSocket[] = [];
+  let metrics: MetricsEndpoint | null = null;
   try {
     const open = bindListener(config);
     for (const spec of config.sockets) {
@@ -139,12 +164,23 @@ export async function startServerFromConfig(
         watched.push({ path: spec.path, transport, recreate });
       }
     }
+    if (config.metrics !== null) {
+      metrics = await startMetricsEndpoint(
+        metricsEndpointSpec(config.metrics),
+        () => ({
+          body: renderMetrics(statisticsSet.values(), server.statsSnapshot().histograms),
+          contentType: METRICS_CONTENT_TYPE,
+        }),
+        logger,
+      );
+    }
     // Root was needed to bind (and give the files away) only: serve as run_as.
     if (config.run_as !== null) {
       const { uid, gid } = dropPrivileges(config.run_as);
       logger.notice('dropped privileges', { uid, gid });
     }
   } catch (error) {
+    statisticsSet.close();
     await server.close({ timeoutMs: 0 });
     throw error;
   }
@@ -155,9 +191,13 @@ export async function startServerFromConfig(
     logger,
     config,
     addresses: server.addresses,
-    close: (closeOptions) => {
+    statistics: statisticsSet,
+    metricsAddress: metrics?.address ?? null,
+    close: async (closeOptions) => {
       socketWatch.stop();
-      return server.close(closeOptions);
+      statisticsSet.close();
+      await metrics?.close();
+      await server.close(closeOptions);
     },
     recheckSockets: () => socketWatch.check().then(() => socketWatch.states()),
   };

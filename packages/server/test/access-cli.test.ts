@@ -47,6 +47,16 @@ describe('listener configuration errors: exit 2, one line naming the parameter, 
       async () => ['--socket-name', sock(), '--socket-name', 'udp:0.0.0.0:0'],
       'allow_from',
     ],
+    [
+      '--metrics-listen on 0.0.0.0 without --metrics-allow-from',
+      async () => ['--socket-name', sock(), '--metrics-listen', '0.0.0.0:0'],
+      'metrics_allow_from',
+    ],
+    [
+      '--metrics-listen not HOST:PORT',
+      async () => ['--socket-name', sock(), '--metrics-listen', '/tmp/metrics.sock'],
+      'metrics_listen',
+    ],
     ['--level unknown', async () => ['--socket-name', sock(), '--level', 'root'], 'level'],
     [
       '--rate-limit negative',

@@ -11,6 +11,7 @@ import { loadCommandModule } from './load-commands.js';
 import type { MiStatsProvider } from './mi-stats-command.js';
 import type { ProcessTable } from './process-table.js';
 import { CommandRegistry } from './registry.js';
+import type { StatisticsProvider } from './statistics-commands.js';
 
 export interface RegistryOptions {
   /** Register the core commands. Default true. */
@@ -29,6 +30,8 @@ export interface RegistryOptions {
   readonly commands?: readonly unknown[];
   /** The server's statistics, for `mi_stats` (registered with the core commands when given). */
   readonly stats?: MiStatsProvider;
+  /** The server's statistics, for `get_statistics` & co. (registered with the core commands when given). */
+  readonly statistics?: StatisticsProvider;
 }
 
 /** Throws {@link ConfigError} `INVALID_COMMANDS` for a bad module, definition or duplicate name. */
@@ -42,6 +45,7 @@ export async function buildRegistry(options: RegistryOptions): Promise<CommandRe
       kill: options.kill,
       ...(options.argv === undefined ? {} : { argv: options.argv }),
       ...(options.stats === undefined ? {} : { stats: options.stats }),
+      ...(options.statistics === undefined ? {} : { statistics: options.statistics }),
     });
   }
   for (const path of options.commandModules ?? []) {

@@ -13,6 +13,7 @@ import { recipeNames } from './params.js';
 import { InvalidParamsError } from './params-errors.js';
 import type { ProcessTable } from './process-table.js';
 import type { CommandRegistry } from './registry.js';
+import { createStatisticsCommands, type StatisticsProvider } from './statistics-commands.js';
 import { platformTag, serverVersion } from './version.js';
 
 /** The module name `help` shows for core commands. */
@@ -41,6 +42,12 @@ export interface CoreCommandContext {
    * once the server exists). Given: `mi_stats` is registered too.
    */
   readonly stats?: MiStatsProvider;
+  /**
+   * The server's statistics (src/statistics). Given: `get_statistics`,
+   * `list_statistics`, `reset_statistics` and `reset_all_statistics` are
+   * registered first, as OpenSIPS lists them.
+   */
+  readonly statistics?: StatisticsProvider;
 }
 
 const UNKNOWN_COMMAND: MiCommandResult = Object.freeze({ code: 404, reason: 'unknown MI command' });
@@ -230,7 +237,10 @@ export const CONSTANT_REPLY_COMMANDS: ReadonlySet<string> = new Set(['version', 
 
 /** Registers the core commands (module `core`). */
 export function registerCoreCommands(ctx: CoreCommandContext): void {
-  const defs = createCoreCommands(ctx);
+  const defs = [
+    ...(ctx.statistics === undefined ? [] : createStatisticsCommands(ctx.statistics)),
+    ...createCoreCommands(ctx),
+  ];
   if (ctx.stats !== undefined) defs.push(createStatsCommand(ctx.stats));
   for (const def of defs) {
     ctx.registry.register(def, {

@@ -67,4 +67,9 @@ export {
   RemoteSharedStore,
   SharedStoreError,
 } from './shared-store.js';
+export {
+  createStatisticsCommands,
+  requestedStatistics,
+  type StatisticsProvider,
+} from './statistics-commands.js';
 export { platformTag, serverVersion } from './version.js';

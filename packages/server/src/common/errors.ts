@@ -45,6 +45,8 @@ export type ConfigErrorCode =
   | 'INVALID_SOURCE'
   /** A commands module is missing, fails to load, or holds a bad definition. */
   | 'INVALID_COMMANDS'
+  /** A statistic has a bad name or is registered twice with different kinds. */
+  | 'INVALID_STATISTIC'
   /** The configuration asks for something this build cannot do. */
   | 'UNSUPPORTED';
 

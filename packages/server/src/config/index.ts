@@ -2,6 +2,12 @@
  * Configuration: the parameters and their defaults, their sources (command
  * line, `--config` file, opensips.cfg modparams), validation, resolution.
  */
+export {
+  METRICS_PARAM_NAMES,
+  type MetricsListenSpec,
+  type MetricsParamName,
+  metricsEndpointSpec,
+} from './metrics-params.js';
 export { type ModparamValue, readModparams } from './opensips-cfg.js';
 export {
   BOUND_PARAM_NAMES,

@@ -16,6 +16,11 @@ import {
   DEFAULT_WORK_LIMITS,
   type WorkLimits,
 } from '../request/index.js';
+import {
+  METRICS_PARAM_NAMES,
+  type MetricsListenSpec,
+  type MetricsParams,
+} from './metrics-params.js';
 
 /** The parameters as a user writes them (programmatic API, `--config` file). */
 export interface MiDatagramParams {
@@ -75,6 +80,13 @@ export interface MiDatagramParams {
   readonly operator_reserve?: number;
   /** Deadline of a handler in ms (a definition's `timeoutMs` overrides it). Default 10000. */
   readonly command_timeout?: number;
+  /**
+   * `HOST:PORT` of an HTTP endpoint serving `GET /metrics` (Prometheus text
+   * format). Default none (off).
+   */
+  readonly metrics_listen?: string;
+  /** HTTP clients of the metrics endpoint (CIDR blocks). Default loopback; required on other binds. */
+  readonly metrics_allow_from?: string | readonly string[];
 }
 
 /** One entry of `sockets`. */
@@ -148,6 +160,8 @@ export interface ResolvedConfig {
   readonly in_flight_source_share: number;
   readonly operator_reserve: number;
   readonly command_timeout: number;
+  /** The metrics endpoint, or null (off). */
+  readonly metrics: MetricsListenSpec | null;
   /** Valid but unusual settings, one line each (printed to stderr at startup). */
   readonly warnings: readonly string[];
 }
@@ -213,6 +227,7 @@ export const CONFIG_KEYS: readonly string[] = [
   ...LISTENER_PARAM_NAMES,
   ...PROCESS_PARAM_NAMES,
   ...BOUND_PARAM_NAMES,
+  ...METRICS_PARAM_NAMES,
 ];
 
 /** Largest `max_in_flight` and `operator_reserve`. */
@@ -249,7 +264,7 @@ export const MAX_RATE_LIMIT = 1_000_000;
 export const MAX_UNIX_PATH_BYTES = 107;
 
 /** A partial, validated set of parameters from one source. */
-export interface ValidatedParams {
+export interface ValidatedParams extends MetricsParams {
   /** From `socket_name` (no `param`/`overrides`) or `sockets` (with them). */
   sockets?: SocketEntry[];
   level?: CommandLevel;

@@ -1,6 +1,7 @@
 /** The merged configuration: layers of validated parameters resolved into listeners. */
 import { resolve } from 'node:path';
 import { isLoopbackHost, LOOPBACK_CIDRS } from '../access/index.js';
+import { resolveMetrics } from './metrics-params.js';
 import {
   DEFAULTS,
   type ListenerSpec,
@@ -117,6 +118,7 @@ export function resolveConfig(layers: readonly ValidatedParams[]): ResolvedConfi
     in_flight_source_share: merged.in_flight_source_share ?? DEFAULTS.in_flight_source_share,
     operator_reserve: merged.operator_reserve ?? DEFAULTS.operator_reserve,
     command_timeout: merged.command_timeout ?? DEFAULTS.command_timeout,
+    metrics: resolveMetrics(merged),
     warnings,
   };
 }

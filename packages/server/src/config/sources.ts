@@ -35,11 +35,15 @@ const VALUE_FLAGS: Readonly<
     | 'config'
     | 'opensips-cfg'
     | 'run_as'
+    | 'metrics_listen'
+    | 'metrics_allow_from'
   >
 > = {
   '--level': 'level',
   '--allow-from': 'allow_from',
   '--rate-limit': 'rate_limit',
+  '--metrics-listen': 'metrics_listen',
+  '--metrics-allow-from': 'metrics_allow_from',
   '--socket-name': 'socket_name',
   '--children-count': 'children_count',
   '--unix-socket-mode': 'unix_socket_mode',
@@ -85,6 +89,10 @@ Options (OpenSIPS mi_datagram parameter names with - for _):
   --in-flight-source-share P  percent of both that one source may hold (default 25)
   --operator-reserve N    extra slots for core commands while busy (default 32)
   --command-timeout MS    deadline of a handler, then 504 (default 10000)
+  --metrics-listen H:P    serve GET /metrics (Prometheus text) over HTTP on HOST:PORT
+                          (off by default)
+  --metrics-allow-from C  HTTP clients of /metrics, CIDR (repeatable; default loopback
+                          only on loopback binds; required on other binds)
   --commands FILE         ES module whose default export is an array of commands (repeatable)
   --config FILE           JSON file with the same names as keys (snake_case)
   --opensips-cfg FILE     read the modparam("mi_datagram", ...) lines of an OpenSIPS config
@@ -100,6 +108,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   const raw: Record<string, unknown> = {};
   const sockets: string[] = [];
   const allowFrom: string[] = [];
+  const metricsAllow: string[] = [];
   let allowAnySource = false;
   const commands: string[] = [];
   let config: string | null = null;
@@ -153,6 +162,9 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
       case 'allow_from':
         allowFrom.push(value);
         break;
+      case 'metrics_allow_from':
+        metricsAllow.push(value);
+        break;
       case 'commands':
         commands.push(resolve(value));
         break;
@@ -176,6 +188,12 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   }
   if (allowFrom.length > 0) {
     Object.assign(params, validateParams({ allow_from: allowFrom }, '--allow-from'));
+  }
+  if (metricsAllow.length > 0) {
+    Object.assign(
+      params,
+      validateParams({ metrics_allow_from: metricsAllow }, '--metrics-allow-from'),
+    );
   }
   if (allowAnySource) params.allow_any_source = true;
   return { help, version, params, commands, config, opensipsCfg };

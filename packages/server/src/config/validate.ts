@@ -13,6 +13,7 @@ import {
 } from '../common/index.js';
 import { parseRunAs } from '../ops/index.js';
 import { MIN_IN_FLIGHT_BYTES } from '../request/index.js';
+import { METRICS_PARAM_NAMES, type MetricsParamName } from './metrics-params.js';
 import {
   BOUND_PARAM_NAMES,
   type BoundParamName,
@@ -176,6 +177,10 @@ export function validateParams(
       out.run_as = parseRunAs(value, source);
       continue;
     }
+    if ((METRICS_PARAM_NAMES as readonly string[]).includes(key)) {
+      validateMetricsParam(out, key as MetricsParamName, value, source);
+      continue;
+    }
     if ((LISTENER_PARAM_NAMES as readonly string[]).includes(key)) {
       validateListenerParam(out, key as ListenerParamName, value, source);
       continue;
@@ -286,6 +291,25 @@ function validateBoundParam(
       out.command_timeout = n(1, MAX_COMMAND_TIMEOUT_MS, ' (milliseconds)');
       return;
   }
+}
+
+/** `metrics_listen` (HOST:PORT, as a UDP bind's) or `metrics_allow_from` (CIDR blocks). */
+function validateMetricsParam(
+  out: ValidatedParams,
+  key: MetricsParamName,
+  value: unknown,
+  source: string,
+): void {
+  if (key === 'metrics_allow_from') {
+    out.metrics_allow_from = parseAllowFrom(key, source, value);
+    return;
+  }
+  if (typeof value !== 'string' || value.startsWith('/') || value.startsWith('udp:')) {
+    throw bad(key, source, `expected HOST:PORT, got ${show(value)}`);
+  }
+  const spec = parseSocketSpec(`udp:${value}`, source, key);
+  if (spec.kind !== 'udp') throw bad(key, source, `expected HOST:PORT, got ${show(value)}`);
+  out.metrics_listen = { text: value, host: spec.host, port: spec.port };
 }
 
 /** Validates one of {@link LISTENER_PARAM_NAMES} into `out`. */

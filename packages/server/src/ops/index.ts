@@ -9,6 +9,12 @@ export {
   type Logger,
   type LoggerOptions,
 } from './logger.js';
+export {
+  type MetricsEndpoint,
+  type MetricsEndpointSpec,
+  type MetricsPage,
+  startMetricsEndpoint,
+} from './metrics-http.js';
 export { dropPrivileges, type PrivilegedProcess, parseRunAs, type RunAs } from './privileges.js';
 export {
   SOCKET_WATCH_INTERVAL_MS,

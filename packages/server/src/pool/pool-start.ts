@@ -24,6 +24,7 @@ import {
 import {
   CONFIG_KEYS,
   type MiDatagramParams,
+  metricsEndpointSpec,
   type ResolvedConfig,
   resolveConfig,
   type SocketSpec,
@@ -34,10 +35,14 @@ import {
   createLogger,
   LOG_LEVEL,
   type Logger,
+  type MetricsEndpoint,
   type SocketFileState,
+  startMetricsEndpoint,
   watchSocketFiles,
 } from '../ops/index.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../statistics/index.js';
 import { encodePoolWorkerData, parseLogLevelRequest } from './pool-data.js';
+import { gatherPoolStatistics } from './pool-statistics.js';
 
 const POOL_WORKER = new URL('./pool-worker.js', import.meta.url);
 
@@ -68,6 +73,8 @@ export interface RunningPooledServer {
   readonly config: ResolvedConfig;
   /** Bound addresses in `socket_name` order, real ports included. */
   readonly addresses: readonly string[];
+  /** `HOST:PORT` of the metrics endpoint (`metrics_listen`, served by the primary), or null. */
+  readonly metricsAddress: string | null;
   /** Resolves when the pool is closed (signal, `kill`, `close`). */
   readonly closed: Promise<void>;
   /**
@@ -197,16 +204,44 @@ export async function startPooledServerFromConfig(
     config.sockets.flatMap((spec) => (spec.kind === 'unix' ? [{ path: spec.path }] : [])),
     { logger, isClosing: () => started.state === 'closing' || started.state === 'closed' },
   );
-  void started.closed.then(() => socketWatch.stop());
+  let metrics: MetricsEndpoint | null = null;
+  if (config.metrics !== null) {
+    // The primary serves /metrics: every worker's statistics, summed (pool-statistics.ts).
+    const broadcast = started.broadcast.bind(started);
+    try {
+      metrics = await startMetricsEndpoint(
+        metricsEndpointSpec(config.metrics),
+        async () => {
+          const all = await gatherPoolStatistics(broadcast, null, config.children_count, logger);
+          return {
+            body: renderMetrics(all.values, all.histograms),
+            contentType: METRICS_CONTENT_TYPE,
+          };
+        },
+        logger,
+      );
+    } catch (error) {
+      socketWatch.stop();
+      await started.close({ timeoutMs: 0 });
+      throw error;
+    }
+  }
+  const endpoint = metrics;
+  void started.closed.then(() => {
+    socketWatch.stop();
+    void endpoint?.close();
+  });
   running = {
     pool: started,
     logger,
     config,
     addresses: started.addresses,
+    metricsAddress: endpoint?.address ?? null,
     closed: started.closed,
     // Workers get `timeoutMs` for their in-flight work; the pool kills what is left 1 s later.
     close: (closeOptions) => {
       socketWatch.stop();
+      void endpoint?.close();
       return started.close({ timeoutMs: (closeOptions?.timeoutMs ?? grace) + 1000 });
     },
     recheckSockets: () => socketWatch.check().then(() => socketWatch.states()),

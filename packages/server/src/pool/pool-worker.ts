@@ -10,8 +10,14 @@ import { workLimitsOf } from '../config/index.js';
 import { attachListener } from '../listeners/index.js';
 import { createLogger } from '../ops/index.js';
 import { MiServer } from '../request/index.js';
+import { ProcessStatisticsSet } from '../statistics/index.js';
 import { isPoolWorkerData } from './pool-data.js';
 import { WorkerProcessTable } from './pool-processes.js';
+import {
+  answerStatisticsRequest,
+  gatherPoolStatistics,
+  resetPoolStatistics,
+} from './pool-statistics.js';
 import { gatherPoolStats, isStatsRequest } from './pool-stats.js';
 
 export async function startWorker(context: WorkerContext): Promise<void> {
@@ -39,9 +45,18 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     if (server === null) throw new Error('mi_stats: the server is not built yet');
     return server.statsSnapshot();
   };
-  context.onRequest((payload) =>
-    isStatsRequest(payload) ? ownSnapshot() : processes.answer(payload),
-  );
+  // This worker's statistics (`get_statistics` & co.): read the server built below.
+  const statisticsSet = new ProcessStatisticsSet(() => {
+    if (server === null) throw new Error('statistics: the server is not built yet');
+    return server.stats();
+  });
+  const histograms = () => (server === null ? [] : server.statsSnapshot().histograms);
+  context.onRequest((payload) => {
+    if (isStatsRequest(payload)) return ownSnapshot();
+    const answer = answerStatisticsRequest(payload, () => statisticsSet, histograms);
+    return answer === undefined ? processes.answer(payload) : answer;
+  });
+  const broadcast = context.broadcast.bind(context);
   context.setLogLevel(logger.level);
   const registry = await buildRegistry({
     processes,
@@ -52,6 +67,19 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     commandModules: data.commandModules,
     // The whole server's counters: this worker's and every other worker's (src/pool/pool-stats.ts).
     stats: () => gatherPoolStats(context, ownSnapshot, config.children_count, logger),
+    // The whole server's statistics: summed over every worker (src/pool/pool-statistics.ts).
+    statistics: {
+      values: async () =>
+        (
+          await gatherPoolStatistics(
+            broadcast,
+            { proc: context.workerId, values: statisticsSet.values(), histograms: [] },
+            config.children_count,
+            logger,
+          )
+        ).values,
+      reset: (names) => resetPoolStatistics(broadcast, statisticsSet, names, logger),
+    },
   });
   const built = new MiServer({
     registry,
@@ -65,7 +93,10 @@ export async function startWorker(context: WorkerContext): Promise<void> {
   server = built;
   // A graceful stop: the pool stops delivering datagrams, then this waits for
   // the pipeline's in-flight handlers and queued replies.
-  context.onStop(() => built.close({ timeoutMs: data.shutdownGraceMs }));
+  context.onStop(() => {
+    statisticsSet.close();
+    return built.close({ timeoutMs: data.shutdownGraceMs });
+  });
   for (const [index, spec] of config.sockets.entries()) {
     await attachListener(built, spec, config, logger, (_spec, onMessage, common) =>
       context.adopt(onMessage, {

@@ -9,6 +9,8 @@ const SUB_BITS = 4;
 const SUB = 1 << SUB_BITS;
 /** Buckets up to 2^31 µs (about 36 minutes); larger values land in the last one. */
 export const BUCKETS = (31 - SUB_BITS + 1) * SUB;
+/** Powers of two (16 µs … 2^31 µs) that {@link LatencyHistogram.cumulativeAtPowersOfTwo} counts below. */
+export const POWERS = 31 - SUB_BITS + 1;
 
 /** Histogram bucket of a latency in µs. */
 export function latencyBucket(us: number): number {
@@ -31,12 +33,30 @@ export class LatencyHistogram {
   readonly #counts = new Uint32Array(BUCKETS);
   count = 0;
   max = 0;
+  /** Sum of every recorded latency, µs. */
+  sum = 0;
 
   record(us: number): void {
     const i = latencyBucket(us);
     this.#counts[i] = (this.#counts[i] as number) + 1;
     this.count++;
+    this.sum += us;
     if (us > this.max) this.max = us;
+  }
+
+  /**
+   * Cumulative counts at the powers of two from 16 µs to 2^31 µs: entry k
+   * counts the values below 2^(k + 4) µs (the Prometheus histogram buckets).
+   */
+  static cumulativeAtPowersOfTwo(buckets: readonly number[]): number[] {
+    const out = new Array<number>(POWERS).fill(0);
+    for (let k = 0; k + 1 < buckets.length; k += 2) {
+      const i = buckets[k] as number;
+      const n = buckets[k + 1] as number;
+      // The values of 2^(k + 4) µs start at bucket (k + 1) * SUB: bucket i is below it from k = floor(i / SUB).
+      for (let e = Math.floor(i / SUB); e < POWERS; e++) out[e] = (out[e] as number) + n;
+    }
+    return out;
   }
 
   /** The non-empty buckets as flat `[bucket, count, bucket, count, …]` pairs (JSON, for another process). */
@@ -50,7 +70,8 @@ export class LatencyHistogram {
   }
 
   /** Adds another histogram's {@link buckets} (bucket by bucket), its count and max. */
-  merge(buckets: readonly number[], maxUs: number): void {
+  merge(buckets: readonly number[], maxUs: number, sumUs = 0): void {
+    this.sum += sumUs;
     for (let k = 0; k + 1 < buckets.length; k += 2) {
       const i = buckets[k] as number;
       const n = buckets[k + 1] as number;

@@ -89,7 +89,7 @@ export class PipelineMetrics {
   histograms(): CommandHistogramSnapshot[] {
     const out: CommandHistogramSnapshot[] = [];
     for (const [name, h] of this.#commands) {
-      out.push({ name, maxUs: h.max, buckets: h.buckets() });
+      out.push({ name, maxUs: h.max, buckets: h.buckets(), sumUs: h.sum });
     }
     return out;
   }

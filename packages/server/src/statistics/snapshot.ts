@@ -67,6 +67,8 @@ export type CommandHistogramSnapshot = {
   readonly name: string;
   readonly maxUs: number;
   readonly buckets: readonly number[];
+  /** Sum of the latencies, µs (absent from a process that does not send it). */
+  readonly sumUs?: number;
 };
 
 /** A listener's counters as JSON. */
@@ -152,12 +154,21 @@ function isHistogram(value: unknown): value is CommandHistogramSnapshot {
   if (!isRecord(value) || typeof value.name !== 'string') return false;
   const { maxUs, buckets } = value;
   if (typeof maxUs !== 'number' || !Number.isFinite(maxUs) || maxUs < 0) return false;
+  const sumUs = value.sumUs;
+  if (sumUs !== undefined && (typeof sumUs !== 'number' || !Number.isFinite(sumUs) || sumUs < 0)) {
+    return false;
+  }
   if (!Array.isArray(buckets) || buckets.length % 2 !== 0) return false;
   for (let k = 0; k < buckets.length; k += 2) {
     const i: unknown = buckets[k];
     if (!isCount(i) || i >= BUCKETS || !isCount(buckets[k + 1])) return false;
   }
   return true;
+}
+
+/** Latency histograms received from another process (untrusted), or null. */
+export function parseHistogramSnapshots(value: unknown): CommandHistogramSnapshot[] | null {
+  return Array.isArray(value) && value.every(isHistogram) ? value : null;
 }
 
 /** A {@link MiStatsSnapshot} received from another process (IPC input is untrusted), or null. */
@@ -223,7 +234,7 @@ export function mergeStatsSnapshots(
         h = new LatencyHistogram();
         histograms.set(c.name, h);
       }
-      h.merge(c.buckets, c.maxUs);
+      h.merge(c.buckets, c.maxUs, c.sumUs);
     }
   }
   const commands: CommandStats[] = [];
