@@ -159,7 +159,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       }
       this.detected = 'jsonrpc';
       const timeout = options?.timeout ?? this.timeout;
-      const left = Math.max(1, timeout - (performance.now() - started));
+      const left = Math.max(1, Math.ceil(timeout - (performance.now() - started)));
       options = { ...options, timeout: left };
     }
     let params: JsonRpcParams | undefined;

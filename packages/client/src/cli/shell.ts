@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { CliOptions } from './args.js';
-import { BUILTINS, Catalog } from './catalog.js';
+import { Catalog } from './catalog.js';
 import { appendHistory, HISTORY_SIZE, historyPath, loadHistory } from './history.js';
 import { EXIT } from './output.js';
 import { type AnyClient, argsProblem, type Io, makeClients, runCall } from './run.js';
@@ -131,4 +131,3 @@ export async function runShell(options: CliOptions, io: Io): Promise<number> {
     return undefined;
   }
 }
-
