@@ -62,10 +62,10 @@ export async function runShell(options: CliOptions, io: Io): Promise<number> {
       running.abort();
       return;
     }
-    // Ctrl-C at the prompt: drop the line, prompt again.
-    rl.write(null, { ctrl: true, name: 'u' });
+    // Ctrl-C at the prompt: leave the line as typed, drop it, prompt again on the next line.
+    rl.write(null, { ctrl: true, name: 'e' });
     io.out('^C\n');
-    rl.prompt();
+    rl.write(null, { ctrl: true, name: 'u' });
   });
   const onSigterm = (): void => {
     running?.abort();

@@ -35,6 +35,15 @@ function jsonOf(bytes: Buffer): JsonRequest | undefined {
   }
 }
 
+/** OpenSIPS 3 reads a numeric string where it wants an integer (`"3"` for `3`): match them alike. */
+function scalarsAsText(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(scalarsAsText);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scalarsAsText(v)]));
+  }
+  return typeof value === 'number' ? String(value) : value;
+}
+
 /**
  * OpenSIPS 3.6: anything that is not JSON → `400 Parse_error` (no newline, as recorded); a JSON
  * request → the recorded reply to the request with the same method and params, with the id
@@ -49,7 +58,7 @@ export function answer36(request: Buffer): Buffer {
       recorded !== undefined &&
       recorded.id !== undefined &&
       recorded.method === asked.method &&
-      isDeepStrictEqual(recorded.params, asked.params)
+      isDeepStrictEqual(scalarsAsText(recorded.params), scalarsAsText(asked.params))
     );
   });
   const id = JSON.stringify(asked.id ?? null);
