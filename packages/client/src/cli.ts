@@ -1,17 +1,38 @@
 #!/usr/bin/env node
+import { writeSync } from 'node:fs';
 import { parseCliArgs, USAGE } from './cli/args.js';
 import { EXIT } from './cli/output.js';
 import { argsProblem, type Io, makeClients, runCall } from './cli/run.js';
 
 const encoder = new TextEncoder();
+/** Set once a write had to go through the stream: later output follows it there, in order. */
+const viaStream = { 1: false, 2: false };
 
-function write(stream: NodeJS.WritableStream, text: string | Uint8Array): void {
-  stream.write(typeof text === 'string' ? encoder.encode(text) : text);
+/**
+ * Writes to stdout (1) or stderr (2) with writeSync: process.stdout/stderr are created on first
+ * use and load the stream machinery, which a one-shot call does not otherwise need. A descriptor
+ * that would block (a non-blocking pipe) gets the rest through the stream.
+ */
+function write(fd: 1 | 2, text: string | Uint8Array): void {
+  const bytes = typeof text === 'string' ? encoder.encode(text) : text;
+  let offset = 0;
+  if (!viaStream[fd]) {
+    try {
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+      return;
+    } catch (error) {
+      const code = (error as { readonly code?: unknown }).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw error;
+      viaStream[fd] = true;
+    }
+  }
+  (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(offset));
 }
 
 const io: Io = {
-  out: (text) => write(process.stdout, text),
-  err: (text) => write(process.stderr, text),
+  out: (text) => write(1, text),
+  err: (text) => write(2, text),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
