@@ -18,13 +18,18 @@ import {
   USAGE,
   type ValidatedParams,
 } from './config/index.js';
-import { createLogger, type Logger } from './ops/index.js';
+import {
+  chooseLogFormat,
+  createLogger,
+  LOG_FORMAT_ENV,
+  type Logger,
+  notifySystemd,
+  SHUTDOWN_GRACE_MS,
+} from './ops/index.js';
 import { startPooledServerFromConfig } from './pool/index.js';
 import { type RunningServer, startServerFromConfig } from './start.js';
 
 const PROGRAM = 'mi-datagram-server';
-/** Longest wait for in-flight handlers and queued replies at shutdown. */
-const SHUTDOWN_GRACE_MS = 5000;
 
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').trim();
@@ -75,6 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (server === null) return Promise.resolve(0); // finished by main once started
     stopping = (async () => {
       server.logger.notice('shutting down', { reason });
+      await notifySystemd('STOPPING=1', { logger: server.logger });
       await server.close({ timeoutMs: SHUTDOWN_GRACE_MS });
       server.logger.notice('stopped');
       return 0;
@@ -102,8 +108,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let commandModules: string[];
   let config: ReturnType<typeof resolveConfig>;
+  let cli: ReturnType<typeof parseCommandLine>;
   try {
-    const cli = parseCommandLine(argv);
+    cli = parseCommandLine(argv);
     if (cli.help) {
       process.stdout.write(USAGE);
       return 0;
@@ -135,7 +142,10 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 
-  logger = createLogger({ level: config.log_level });
+  const format = chooseLogFormat(cli.logFormat, process.env, process.stderr.isTTY === true);
+  // Worker processes (children_count > 1) inherit the choice.
+  process.env[LOG_FORMAT_ENV] = format;
+  logger = createLogger({ level: config.log_level, format });
   try {
     const serveOptions = { commandModules, logger, onKill: () => exitAfter('kill command') };
     // children_count 1 runs in this process; more: this process binds the
@@ -156,6 +166,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (process.stdout.isTTY) {
     for (const line of usageHint(running.addresses)) process.stdout.write(`${line}\n`);
   }
+  // systemd Type=notify: ready now that every socket answers (no-op without $NOTIFY_SOCKET).
+  await notifySystemd(`READY=1\nSTATUS=listening on ${running.addresses.join(' ')}`, {
+    logger: running.logger,
+  });
   if (stopRequested) exitAfter('signal during startup');
   return -1; // keep running
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../common/index.js';
+import { isLogFormat, type LogFormat } from '../ops/index.js';
 import { readModparams } from './opensips-cfg.js';
 import { PARAM_NAMES, type ParamName, type ValidatedParams } from './params.js';
 import { validateParams } from './validate.js';
@@ -16,12 +17,21 @@ export interface CliOptions {
   readonly commands: readonly string[];
   readonly config: string | null;
   readonly opensipsCfg: string | null;
+  /** `--log-format`; `null`: not given (the CLI picks by stderr: text on a terminal, else JSON). */
+  readonly logFormat: LogFormat | null;
 }
 
 const VALUE_FLAGS: Readonly<
   Record<
     string,
-    ParamName | 'level' | 'allow_from' | 'rate_limit' | 'commands' | 'config' | 'opensips-cfg'
+    | ParamName
+    | 'level'
+    | 'allow_from'
+    | 'rate_limit'
+    | 'commands'
+    | 'config'
+    | 'opensips-cfg'
+    | 'log-format'
   >
 > = {
   '--level': 'level',
@@ -38,6 +48,7 @@ const VALUE_FLAGS: Readonly<
   '--commands': 'commands',
   '--config': 'config',
   '--opensips-cfg': 'opensips-cfg',
+  '--log-format': 'log-format',
 };
 
 export const USAGE = `Usage: mi-datagram-server [options]
@@ -54,6 +65,8 @@ Options (OpenSIPS mi_datagram parameter names with - for _):
   --socket-timeout MS     how long to keep trying to deliver a reply (default 2000)
   --reply-indent STR      indentation per tree level in replies (default TAB)
   --log-level N           -3 ALERT, -2 CRIT, -1 ERR, 1 WARN, 2 NOTICE (default), 3 INFO, 4 DBG
+  --log-format F          text or json lines on stderr (default: $MI_DATAGRAM_LOG_FORMAT, else
+                          text on a terminal, json otherwise)
   --level L               access level of the listeners: read, operator, admin
                           (default admin; read for non-loopback UDP)
   --allow-from CIDR       UDP sources to serve (repeatable; default loopback only on
@@ -79,6 +92,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   const commands: string[] = [];
   let config: string | null = null;
   let opensipsCfg: string | null = null;
+  let logFormat: LogFormat | null = null;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -137,6 +151,16 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
       case 'opensips-cfg':
         opensipsCfg = resolve(value);
         break;
+      case 'log-format':
+        if (!isLogFormat(value)) {
+          throw new ConfigError(
+            'INVALID_PARAMETER',
+            'log_format',
+            `invalid --log-format ${JSON.stringify(value)}: expected text or json`,
+          );
+        }
+        logFormat = value;
+        break;
       default:
         raw[target] = value;
     }
@@ -153,7 +177,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
     Object.assign(params, validateParams({ allow_from: allowFrom }, '--allow-from'));
   }
   if (allowAnySource) params.allow_any_source = true;
-  return { help, version, params, commands, config, opensipsCfg };
+  return { help, version, params, commands, config, opensipsCfg, logFormat };
 }
 
 function readText(path: string, parameter: string): string {

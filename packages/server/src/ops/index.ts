@@ -1,4 +1,11 @@
-/** Operations: the logger and the watch over the UNIX socket files. */
+/** Operations: the logger, systemd notifications and the watch over the UNIX socket files. */
+export {
+  chooseLogFormat,
+  isLogFormat,
+  LOG_FORMAT_ENV,
+  LOG_FORMATS,
+  type LogFormat,
+} from './log-format.js';
 export {
   createLogger,
   DEFAULT_LOG_LEVEL,
@@ -16,3 +23,5 @@ export {
   type WatchedSocket,
   watchSocketFiles,
 } from './socket-watch.js';
+export { type NotifyOptions, notifySocketPath, notifySystemd } from './systemd.js';
+export { SHUTDOWN_GRACE_MS } from './shutdown.js';

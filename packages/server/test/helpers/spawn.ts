@@ -14,10 +14,14 @@ export interface CliRun {
 
 const running = new Set<ChildProcess>();
 
-export function runCli(args: readonly string[], options: { cwd?: string } = {}): CliRun {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Readonly<Record<string, string>> } = {},
+): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
   });
   running.add(child);
   let out = '';
