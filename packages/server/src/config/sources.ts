@@ -204,7 +204,16 @@ export function loadConfigFile(path: string): { params: ValidatedParams; command
     );
   }
   const source = `config file ${path}`;
-  const params = validateParams(parsed, source, { extraKeys: ['commands'] });
+  // `$schema` points editors at config.schema.json (shipped with the package); it is not a parameter.
+  const params = validateParams(parsed, source, { extraKeys: ['commands', '$schema'] });
+  const schema = (parsed as Record<string, unknown>).$schema;
+  if (schema !== undefined && typeof schema !== 'string') {
+    throw new ConfigError(
+      'INVALID_PARAMETER',
+      '$schema',
+      `invalid $schema (${source}): expected a string`,
+    );
+  }
   const list = (parsed as Record<string, unknown>).commands;
   const commands: string[] = [];
   if (list !== undefined) {

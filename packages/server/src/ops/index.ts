@@ -14,6 +14,7 @@ export {
   type Logger,
   type LoggerOptions,
 } from './logger.js';
+export { SHUTDOWN_GRACE_MS } from './shutdown.js';
 export {
   SOCKET_WATCH_INTERVAL_MS,
   SOCKET_WATCH_REMIND_MS,
@@ -24,4 +25,3 @@ export {
   watchSocketFiles,
 } from './socket-watch.js';
 export { type NotifyOptions, notifySocketPath, notifySystemd } from './systemd.js';
-export { SHUTDOWN_GRACE_MS } from './shutdown.js';
