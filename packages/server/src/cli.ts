@@ -43,7 +43,7 @@ function usageHint(addresses: readonly string[]): string[] {
   const lines: string[] = [];
   const first = addresses[0];
   if (first === undefined) return lines;
-  const clientCli = fileURLToPath(new URL('../../client/dist/cli.js', import.meta.url));
+  const clientCli = fileURLToPath(new URL('../../client/dist/cli.cjs', import.meta.url));
   if (existsSync(clientCli)) {
     const shown = relative(process.cwd(), clientCli) || clientCli;
     lines.push(`try: node ${shown} -s ${first} which`);

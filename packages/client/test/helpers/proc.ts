@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-export const CLI = join(REPO, 'packages/client/dist/cli.js');
+export const CLI = join(REPO, 'packages/client/dist/cli.cjs');
 export const SERVER_CLI = join(REPO, 'packages/server/dist/cli.js');
 export const EXAMPLE_COMMANDS = join(REPO, 'packages/server/examples/commands.mjs');
 
