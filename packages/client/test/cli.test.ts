@@ -107,7 +107,9 @@ describe('mi request bytes', () => {
         'a::b::c',
         'k::',
       ];
-      await mi(['-s', recorder.path, '--timeout', '100', 'echo', ...args]);
+      // The timeout counts from the call's start, reply socket setup included: under load that
+      // alone can take longer than a short timeout, and then nothing is sent.
+      await mi(['-s', recorder.path, '--timeout', '2000', 'echo', ...args]);
       // The CLI has exited; under load this process may not have read the
       // datagram waiting in its socket yet.
       await vi.waitFor(() => expect(recorder.received.length).toBe(1), { timeout: 5_000 });
