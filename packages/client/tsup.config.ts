@@ -1,11 +1,55 @@
-import { defineConfig } from 'tsup';
+import { readFile } from 'node:fs/promises';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: true,
-  sourcemap: true,
-  clean: true,
-});
+/**
+ * The native addon of @mi-datagram/transport-unix is found from that package's directory
+ * (`packageDirectory()` in its addon-path.ts); inside the bundle `import.meta.url` is the
+ * bundle's, so the directory is resolved from the installed package instead.
+ */
+const PACKAGE_DIR = 'fileURLToPath(new URL("..", import.meta.url))';
+const PACKAGE_DIR_RESOLVED =
+  'require("node:path").dirname(require.resolve("@mi-datagram/transport-unix/package.json"))';
+
+const addonPath: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'transport-unix-addon-path',
+  setup(build) {
+    build.onLoad({ filter: /transport-unix[\\/]dist[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes(PACKAGE_DIR)) {
+        throw new Error(
+          `transport-unix no longer finds its directory with ${PACKAGE_DIR}: update tsup.config.ts`,
+        );
+      }
+      return { contents: text.replace(PACKAGE_DIR, PACKAGE_DIR_RESOLVED), loader: 'js' };
+    });
+  },
+};
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    dts: true,
+    sourcemap: true,
+    // dist/ is emptied by the build script (two configs write into it at once).
+    clean: false,
+  },
+  {
+    // `mi`: one CommonJS file with everything inlined (protocol, both transports), so that a call
+    // starts no ES module loader and resolves no package; the shell, --version and the UDP code
+    // are initialised only when used. issue 16: `mi version` close to `node -e 0`.
+    entry: { cli: 'src/cli.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    shims: true,
+    minify: true,
+    clean: false,
+    noExternal: [/^@mi-datagram\//],
+    esbuildPlugins: [addonPath],
+  },
+]);

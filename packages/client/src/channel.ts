@@ -5,10 +5,8 @@
  */
 
 import { Buffer } from 'node:buffer';
-import { lookup } from 'node:dns/promises';
-import { isIP, SocketAddress } from 'node:net';
 import type { SendOutcome, SocketName } from '@mi-datagram/protocol';
-import { openUdpReplySocket, type UdpTransport } from '@mi-datagram/transport-udp';
+import type { UdpTransport } from '@mi-datagram/transport-udp';
 import type { UnixTransport } from '@mi-datagram/transport-unix';
 
 /** The request in flight on a channel: an object with methods, not a pair of closures per call. */
@@ -53,41 +51,14 @@ export interface ChannelOptions {
   readonly socketTimeout: number;
 }
 
-/** Resolves a parsed `socket_name` once: host names are looked up here, never per call. */
+/**
+ * Resolves a parsed `socket_name` once: host names are looked up here, never per call. The UDP
+ * code (node:dgram, node:dns, node:net) is loaded only for a UDP target.
+ */
 export async function resolveTarget(parsed: SocketName): Promise<ResolvedTarget> {
   if (parsed.kind === 'unix') return { kind: 'unix', path: parsed.path };
-  const literal = isIP(parsed.host);
-  if (literal === 4 || literal === 6) {
-    return { kind: 'udp', address: parsed.host, port: parsed.port, family: literal };
-  }
-  const found = await lookup(parsed.host);
-  return {
-    kind: 'udp',
-    address: found.address,
-    port: parsed.port,
-    family: found.family === 6 ? 6 : 4,
-  };
-}
-
-/** Canonical text of an IP address, IPv4 as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
-function canonicalAddress(address: string): string {
-  if (isIP(address) === 4) return `::ffff:${address}`;
-  return new SocketAddress({ address, family: 'ipv6' }).address;
-}
-
-function sameUdpPeer(
-  peer: unknown,
-  target: { readonly address: string; readonly port: number },
-): boolean {
-  if (typeof peer !== 'object' || peer === null) return false;
-  const { address, port } = peer as { readonly address?: unknown; readonly port?: unknown };
-  if (port !== target.port || typeof address !== 'string') return false;
-  if (address === target.address) return true;
-  try {
-    return canonicalAddress(address) === canonicalAddress(target.address);
-  } catch {
-    return false;
-  }
+  const { resolveUdpTarget } = await import('./channel-udp.js');
+  return resolveUdpTarget(parsed);
 }
 
 /** V8 keeps typed arrays up to this many bytes on its heap (typed_array_max_size_in_heap). */
@@ -105,7 +76,7 @@ export function sendable(data: Uint8Array): Uint8Array {
   return data.byteLength <= ON_HEAP_MAX ? Buffer.from(data) : data;
 }
 
-class TransportChannel implements Channel {
+export class TransportChannel implements Channel {
   owner: ChannelOwner | null = null;
   lastError: unknown = undefined;
   private transport: UnixTransport | UdpTransport | undefined;
@@ -182,34 +153,6 @@ export async function openChannel(
     channel.attach(transport, (data) => transport.send(data, target.path));
     return channel;
   }
-  const peer = {
-    address: target.address,
-    port: target.port,
-    family: target.family === 6 ? ('IPv6' as const) : ('IPv4' as const),
-  };
-  let connecting = false;
-  const transport = await openUdpReplySocket(
-    { host: target.address, family: target.family },
-    {
-      onMessage(data, from, info) {
-        if (!sameUdpPeer(from, target)) return;
-        // The server answers from the address it was sent to: connect to it, so that each send
-        // skips node:dgram's address lookup and the kernel's route lookup, and the kernel keeps
-        // everyone else out. No send is outstanding now (this is the reply to the last one).
-        if (!connecting) {
-          connecting = true;
-          transport.connect(peer).catch(() => {
-            // Sends go by address, as before.
-          });
-        }
-        channel.deliver(data, info.truncated);
-      },
-      onError(error) {
-        channel.fail(error);
-      },
-      socketTimeout: options.socketTimeout,
-    },
-  );
-  channel.attach(transport, (data) => transport.send(data, peer));
-  return channel;
+  const { openUdpChannel } = await import('./channel-udp.js');
+  return openUdpChannel(channel, target, options);
 }

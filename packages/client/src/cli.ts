@@ -1,66 +1,69 @@
 #!/usr/bin/env node
-import { type CliOptions, parseCliArgs, toJsonRpcParams, toMiArgument, USAGE } from './cli/args.js';
-import {
-  type AnyReply,
-  EXIT,
-  exitStatusOf,
-  failureJson,
-  failureLine,
-  replyJson,
-  replyText,
-} from './cli/output.js';
-import { whichRecipesText } from './cli/recipes.js';
-import { MiClient } from './client.js';
-
-type TargetResult =
-  | { readonly target: string; readonly ok: true; readonly result: AnyReply }
-  | { readonly target: string; readonly ok: false; readonly error: unknown };
+import { writeSync } from 'node:fs';
+import { parseCliArgs, USAGE } from './cli/args.js';
+import { EXIT } from './cli/output.js';
+import { argsProblem, type Io, makeClients, runCall } from './cli/run.js';
 
 const encoder = new TextEncoder();
+/** Set once a write had to go through the stream: later output follows it there, in order. */
+const viaStream = { 1: false, 2: false };
 
-function write(stream: NodeJS.WritableStream, text: string | Uint8Array): void {
-  stream.write(typeof text === 'string' ? encoder.encode(text) : text);
-}
-
-async function callOne(
-  target: string,
-  options: CliOptions,
-  params: ReturnType<typeof toJsonRpcParams>,
-  signal: AbortSignal,
-): Promise<TargetResult> {
-  let client: MiClient<'legacy'> | undefined;
-  try {
-    client = new MiClient(target, { timeout: options.timeout, maxIdleSockets: 0 });
-    if (options.jsonrpc) {
-      if ('error' in params) throw new Error(params.error);
-      const reply = await client.callJsonRpc(options.command, params.params, { signal });
-      return { target, ok: true, result: { protocol: 'jsonrpc', reply } };
+/**
+ * Writes to stdout (1) or stderr (2) with writeSync: process.stdout/stderr are created on first
+ * use and load the stream machinery, which a one-shot call does not otherwise need. A descriptor
+ * that would block (a non-blocking pipe) gets the rest through the stream.
+ */
+function write(fd: 1 | 2, text: string | Uint8Array): void {
+  const bytes = typeof text === 'string' ? encoder.encode(text) : text;
+  let offset = 0;
+  if (!viaStream[fd]) {
+    try {
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+      return;
+    } catch (error) {
+      const code = (error as { readonly code?: unknown }).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw error;
+      viaStream[fd] = true;
     }
-    const reply = await client.callLegacy(options.command, options.args.map(toMiArgument), {
-      signal,
-    });
-    return { target, ok: true, result: { protocol: 'legacy', reply } };
-  } catch (error) {
-    return { target, ok: false, error };
-  } finally {
-    await client?.close();
   }
+  (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(offset));
 }
+
+const io: Io = {
+  out: (text) => write(1, text),
+  err: (text) => write(2, text),
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCliArgs(argv, process.env);
   if (parsed.kind === 'help') {
-    write(process.stdout, USAGE);
+    io.out(USAGE);
+    return EXIT.OK;
+  }
+  if (parsed.kind === 'version') {
+    // Loaded only when asked: a call does not read package.json.
+    const { versionLine } = await import('./cli/version.js');
+    io.out(versionLine());
     return EXIT.OK;
   }
   if (parsed.kind === 'usage') {
-    write(process.stderr, `mi: ${parsed.message} (mi --help for usage)\n`);
+    io.err(`mi: ${parsed.message} (mi --help for usage)\n`);
     return EXIT.FAILURE;
   }
   const options = parsed.options;
-  const params = toJsonRpcParams(options.args);
-  if (options.jsonrpc && 'error' in params) {
-    write(process.stderr, `mi: ${params.error} (mi --help for usage)\n`);
+  const command = options.command;
+  if (command === undefined) {
+    if (!options.interactive && !(process.stdin.isTTY && process.stdout.isTTY)) {
+      io.err('mi: missing COMMAND (mi --help for usage)\n');
+      return EXIT.FAILURE;
+    }
+    const { runShell } = await import('./cli/shell.js');
+    return runShell(options, io);
+  }
+  const problem = argsProblem(options.protocol, options.args);
+  if (problem !== undefined) {
+    io.err(`mi: ${problem} (mi --help for usage)\n`);
     return EXIT.FAILURE;
   }
 
@@ -69,36 +72,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
-  const results = await Promise.all(
-    options.sockets.map((target) => callOne(target, options, params, controller.signal)),
-  );
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-
-  const several = results.length > 1;
-  let status: number = EXIT.OK;
-  const jsonOut: unknown[] = [];
-  for (const entry of results) {
-    if (!entry.ok) {
-      status = Math.max(status, EXIT.FAILURE);
-      write(process.stderr, `mi: ${failureLine(entry.target, entry.error, options.timeout)}\n`);
-      if (options.json && several)
-        jsonOut.push({ target: entry.target, error: failureJson(entry.error) });
-      continue;
-    }
-    status = Math.max(status, exitStatusOf(entry.result));
-    if (options.json) {
-      if (several) jsonOut.push({ target: entry.target, reply: replyJson(entry.result) });
-      else write(process.stdout, `${JSON.stringify(replyJson(entry.result), null, 2)}\n`);
-      continue;
-    }
-    if (several) write(process.stdout, `==> ${entry.target} <==\n`);
-    const recipes = whichRecipesText(options.command, options.args, entry.result);
-    write(process.stdout, recipes ?? replyText(entry.result));
+  const clients = makeClients(options, io, 0) ?? [];
+  try {
+    if (clients.length === 0) return EXIT.FAILURE;
+    return await runCall(clients, options, { command, args: options.args }, controller.signal, io);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all(clients.map((client) => client.close()));
   }
-  if (options.json && several) write(process.stdout, `${JSON.stringify(jsonOut, null, 2)}\n`);
-  return controller.signal.aborted ? EXIT.INTERRUPTED : status;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, constants, type Stats, stat } from 'node:fs';
 
 /** A system error code and a short human phrase for it. */
 export interface Diagnosis {
@@ -61,9 +60,15 @@ export async function diagnoseUnixPath(path: string): Promise<Diagnosis> {
   // A Linux abstract name has no file: the kernel refused because nothing is bound to it.
   if (path.startsWith('\0')) return { errno: 'ECONNREFUSED', message: phraseFor('ECONNREFUSED') };
   try {
-    const info = await stat(path);
+    // Callback fs (loaded with Node itself), not node:fs/promises: only a failed call gets here,
+    // and the CLI should not load more than a call needs.
+    const info = await new Promise<Stats>((resolve, reject) =>
+      stat(path, (error, stats) => (error === null ? resolve(stats) : reject(error))),
+    );
     if (!info.isSocket()) return { errno: 'ENOTSOCK', message: phraseFor('ENOTSOCK') };
-    await access(path, constants.W_OK);
+    await new Promise<void>((resolve, reject) =>
+      access(path, constants.W_OK, (error) => (error === null ? resolve() : reject(error))),
+    );
     return { errno: 'ECONNREFUSED', message: phraseFor('ECONNREFUSED') };
   } catch (error) {
     const errno = errnoOf(error) ?? 'EIO';

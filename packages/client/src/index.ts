@@ -1,14 +1,13 @@
-export {
-  createMiClient,
-  type MiArgument,
-  type MiCallArgs,
-  type MiCallOptions,
-  type MiCallResult,
-  MiClient,
-  type MiClientOptions,
-  type MiProtocolName,
-  type MiReply,
-} from './client.js';
+export { createMiClient, MiClient } from './client.js';
+export type {
+  MiArgument,
+  MiCallArgs,
+  MiCallOptions,
+  MiCallResult,
+  MiClientOptions,
+  MiProtocolName,
+  MiReply,
+} from './client-types.js';
 export { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
 export {
   isMiClientError,
@@ -18,6 +17,7 @@ export {
   type MiClientErrorOptions,
 } from './errors.js';
 export {
+  argumentsToJsonRpcParams,
   encodeJsonRpcRequest,
   type JsonRpcErrorObject,
   type JsonRpcId,

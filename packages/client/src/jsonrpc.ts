@@ -21,6 +21,7 @@ export interface JsonRpcErrorObject {
 /** A JSON-RPC response: `ok: true` with `result`, or `ok: false` with `error` (data, not a throw). */
 export type MiJsonRpcReply =
   | {
+      readonly protocol: 'jsonrpc';
       readonly ok: true;
       readonly id: JsonRpcId;
       readonly result: unknown;
@@ -28,6 +29,7 @@ export type MiJsonRpcReply =
       readonly raw: Uint8Array;
     }
   | {
+      readonly protocol: 'jsonrpc';
       readonly ok: false;
       readonly id: JsonRpcId;
       readonly error: JsonRpcErrorObject;
@@ -88,6 +90,7 @@ export function parseJsonRpcResponse(
     return {
       kind: 'reply',
       reply: {
+        protocol: 'jsonrpc',
         ok: false,
         id: null,
         error: { code: Number(line[1]), message: line[2] ?? '' },
@@ -113,7 +116,10 @@ export function parseJsonRpcResponse(
     return { kind: 'invalid', reason: 'a response has exactly one of result and error' };
   }
   if (hasResult) {
-    return { kind: 'reply', reply: { ok: true, id, result: value.result, raw: bytes } };
+    return {
+      kind: 'reply',
+      reply: { protocol: 'jsonrpc', ok: true, id, result: value.result, raw: bytes },
+    };
   }
   const error = value.error;
   if (!isRecord(error) || typeof error.code !== 'number' || !Number.isInteger(error.code)) {
@@ -127,6 +133,63 @@ export function parseJsonRpcResponse(
     : { code: error.code, message: error.message };
   return {
     kind: 'reply',
-    reply: { ok: false, id, error: errorObject, textLine: false, raw: bytes },
+    reply: { protocol: 'jsonrpc', ok: false, id, error: errorObject, textLine: false, raw: bytes },
   };
+}
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function argumentText(part: string | Uint8Array): string {
+  return typeof part === 'string' ? part : strictDecoder.decode(part);
+}
+
+/**
+ * Legacy arguments as JSON-RPC params (PROTOCOL.md 5.1: value-only arguments are positional,
+ * `name::value` ones named): all values → an array, all named → an object (an absent value is
+ * `null`), none → no params. Throws `TypeError` for a mix, a missing or repeated name, or bytes
+ * that are not UTF-8.
+ */
+export function argumentsToJsonRpcParams(
+  args: readonly (string | Uint8Array | { readonly name?: unknown; readonly value?: unknown })[],
+): JsonRpcParams | undefined {
+  if (args.length === 0) return undefined;
+  const positional: unknown[] = [];
+  const named: Record<string, unknown> = {};
+  let names = 0;
+  for (const arg of args) {
+    if (typeof arg === 'string' || arg instanceof Uint8Array) {
+      positional.push(argumentText(arg));
+      continue;
+    }
+    const { name, value } = arg;
+    if (typeof name !== 'string' && !(name instanceof Uint8Array)) {
+      if (value === null || value === undefined)
+        throw new TypeError('an argument with neither name nor value');
+      if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+        throw new TypeError('argument values are strings or bytes');
+      }
+      positional.push(argumentText(value));
+      continue;
+    }
+    const key = argumentText(name);
+    if (key === '') throw new TypeError('an empty parameter name');
+    if (Object.hasOwn(named, key))
+      throw new TypeError(`parameter ${JSON.stringify(key)} given twice`);
+    let text: string | null = null;
+    if (typeof value === 'string' || value instanceof Uint8Array) text = argumentText(value);
+    else if (value !== null && value !== undefined)
+      throw new TypeError('argument values are strings or bytes');
+    Object.defineProperty(named, key, {
+      value: text,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    names++;
+  }
+  if (names === 0) return positional;
+  if (positional.length > 0) {
+    throw new TypeError('JSON-RPC params are either all named or all positional');
+  }
+  return named;
 }

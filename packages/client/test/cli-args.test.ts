@@ -13,7 +13,8 @@ describe('parseCliArgs', () => {
       sockets: [DEFAULT_SOCKET],
       timeout: 2000,
       json: false,
-      jsonrpc: false,
+      protocol: 'auto',
+      interactive: false,
       command: 'which',
       args: [],
     });
@@ -38,8 +39,13 @@ describe('parseCliArgs', () => {
       sockets: ['/a', '/b', '/c'],
       timeout: 50,
       json: true,
-      jsonrpc: true,
+      protocol: 'jsonrpc',
     });
+    expect(run(['--legacy', 'x']).protocol).toBe('legacy');
+    expect(run(['-i']).interactive).toBe(true);
+    expect(run([]).command).toBeUndefined();
+    expect(parseCliArgs(['--version'], {})).toEqual({ kind: 'version' });
+    expect(parseCliArgs(['-V', 'x'], {})).toEqual({ kind: 'version' });
     expect(run(['--timeout=7', 'x']).timeout).toBe(7);
     expect(run(['-t', '7', 'x']).timeout).toBe(7);
   });
@@ -54,7 +60,9 @@ describe('parseCliArgs', () => {
   });
 
   it.each([
-    [[], 'missing COMMAND'],
+    [['--jsonrpc', '--legacy', 'x'], '--jsonrpc and --legacy exclude each other'],
+    [['-i', 'x'], '-i takes no COMMAND'],
+    [['--legacy=1', 'x'], '--legacy takes no value'],
     [['-s'], '-s needs a SOCKET'],
     [['--timeout', 'abc', 'x'], 'invalid --timeout'],
     [['--timeout', '0', 'x'], 'invalid --timeout'],

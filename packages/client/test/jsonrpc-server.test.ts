@@ -161,13 +161,12 @@ describe.each([
   describe('mi --jsonrpc', () => {
     const mi = (args: string[]) => runCli(args, { env: { TMPDIR: replyDir.path } });
 
-    it('prints 200 OK and the result as JSON; exit 0', async () => {
+    it('prints the result alone as JSON (pipeable into jq); exit 0', async () => {
       const out = await mi(['--jsonrpc', '-s', target(), 'ps']);
       expect(out.stderr).toBe('');
       expect(out.status).toBe(0);
       const text = out.stdout.toString('utf8');
-      expect(text.startsWith('200 OK\n')).toBe(true);
-      expect(JSON.parse(text.slice('200 OK\n'.length))).toEqual({
+      expect(JSON.parse(text)).toEqual({
         Processes: [{ ID: 0, PID: servers[index]?.child.pid, Type: 'main' }],
       });
     });
@@ -175,25 +174,21 @@ describe.each([
     it('name::value ARGs are named params, others positional', async () => {
       const named = await mi(['--jsonrpc', '--json', '-s', target(), 'echo', 'a::1', 'b::x y']);
       expect(named.status).toBe(0);
-      expect(JSON.parse(named.stdout.toString('utf8'))).toEqual({
-        jsonrpc: '2.0',
-        result: { a: '1', b: 'x y' },
-        id: 1,
-      });
+      expect(JSON.parse(named.stdout.toString('utf8'))).toEqual({ a: '1', b: 'x y' });
       const positional = await mi(['--jsonrpc', '--json', '-s', target(), 'echo', 'a', 'b c']);
-      expect(JSON.parse(positional.stdout.toString('utf8'))).toMatchObject({
-        result: ['a', 'b c'],
-      });
+      expect(JSON.parse(positional.stdout.toString('utf8'))).toEqual(['a', 'b c']);
     });
 
     it('an error reply: exit 1, code and message printed', async () => {
       const out = await mi(['--jsonrpc', '-s', target(), 'nosuch']);
       expect(out.status).toBe(1);
-      expect(out.stdout.toString('utf8')).toBe('-32601 Method not found\n');
+      expect(out.stdout.length).toBe(0);
+      expect(out.stderr).toBe(`mi: ${target()}: error -32601: Method not found\n`);
       const failed = await mi(['--jsonrpc', '-s', target(), 'log_level', 'nonsense']);
       expect(failed.status).toBe(1);
-      expect(failed.stdout.toString('utf8')).toBe(
-        '-32602 Invalid params\n"Bad type for parameter \'level\'"\n',
+      expect(failed.stdout.length).toBe(0);
+      expect(failed.stderr).toBe(
+        `mi: ${target()}: error -32602: Invalid params (Bad type for parameter 'level')\n`,
       );
     });
 

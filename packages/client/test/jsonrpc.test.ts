@@ -37,7 +37,7 @@ describe('parseJsonRpcResponse', () => {
     const raw = bytes('{"jsonrpc":"2.0","result":{"Now":"x"},"id":3}');
     expect(parseJsonRpcResponse(raw, 3)).toEqual({
       kind: 'reply',
-      reply: { ok: true, id: 3, result: { Now: 'x' }, raw },
+      reply: { protocol: 'jsonrpc', ok: true, id: 3, result: { Now: 'x' }, raw },
     });
   });
 

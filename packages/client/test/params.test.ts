@@ -39,24 +39,19 @@ describe('namedParamsToArguments', () => {
 
 const legacy = (datagram: string): AnyReply => {
   const parsed = parseReply(encoder.encode(datagram));
-  return {
-    protocol: 'legacy',
-    reply: { ...parsed, raw: encoder.encode(datagram) },
-  } as AnyReply;
+  return { protocol: 'legacy', ...parsed, raw: encoder.encode(datagram) };
 };
 const jsonrpc = (result: unknown, ok = true): AnyReply =>
-  ({
-    protocol: 'jsonrpc',
-    reply: ok
-      ? { ok: true, id: 1, result, raw: new Uint8Array() }
-      : {
-          ok: false,
-          id: 1,
-          error: { code: 404, message: 'unknown MI command' },
-          textLine: false,
-          raw: new Uint8Array(),
-        },
-  }) as AnyReply;
+  ok
+    ? { protocol: 'jsonrpc', ok: true, id: 1, result, raw: new Uint8Array() }
+    : {
+        protocol: 'jsonrpc',
+        ok: false,
+        id: 1,
+        error: { code: 404, message: 'unknown MI command' },
+        textLine: false,
+        raw: new Uint8Array(),
+      };
 
 describe('which COMMAND recipes', () => {
   it('reads them from both protocols', () => {

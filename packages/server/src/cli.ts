@@ -18,13 +18,19 @@ import {
   USAGE,
   type ValidatedParams,
 } from './config/index.js';
-import { createLogger, type Logger, onHangup } from './ops/index.js';
+import {
+  chooseLogFormat,
+  createLogger,
+  LOG_FORMAT_ENV,
+  type Logger,
+  notifySystemd,
+  onHangup,
+  SHUTDOWN_GRACE_MS,
+} from './ops/index.js';
 import { startPooledServerFromConfig } from './pool/index.js';
 import { type RunningServer, startServerFromConfig } from './start.js';
 
 const PROGRAM = 'mi-datagram-server';
-/** Longest wait for in-flight handlers and queued replies at shutdown. */
-const SHUTDOWN_GRACE_MS = 5000;
 
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').trim();
@@ -38,7 +44,7 @@ function usageHint(addresses: readonly string[]): string[] {
   const lines: string[] = [];
   const first = addresses[0];
   if (first === undefined) return lines;
-  const clientCli = fileURLToPath(new URL('../../client/dist/cli.js', import.meta.url));
+  const clientCli = fileURLToPath(new URL('../../client/dist/cli.cjs', import.meta.url));
   if (existsSync(clientCli)) {
     const shown = relative(process.cwd(), clientCli) || clientCli;
     lines.push(`try: node ${shown} -s ${first} which`);
@@ -75,6 +81,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (server === null) return Promise.resolve(0); // finished by main once started
     stopping = (async () => {
       server.logger.notice('shutting down', { reason });
+      await notifySystemd('STOPPING=1', { logger: server.logger });
       await server.close({ timeoutMs: SHUTDOWN_GRACE_MS });
       server.logger.notice('stopped');
       return 0;
@@ -108,8 +115,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let commandModules: string[];
   let config: ReturnType<typeof resolveConfig>;
+  let cli: ReturnType<typeof parseCommandLine>;
   try {
-    const cli = parseCommandLine(argv);
+    cli = parseCommandLine(argv);
     if (cli.help) {
       process.stdout.write(USAGE);
       return 0;
@@ -141,7 +149,10 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 
-  logger = createLogger({ level: config.log_level });
+  const format = chooseLogFormat(cli.logFormat, process.env, process.stderr.isTTY === true);
+  // Worker processes (children_count > 1) inherit the choice.
+  process.env[LOG_FORMAT_ENV] = format;
+  logger = createLogger({ level: config.log_level, format });
   try {
     const serveOptions = { commandModules, logger, onKill: () => exitAfter('kill command') };
     // children_count 1 runs in this process; more: this process binds the
@@ -162,6 +173,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (process.stdout.isTTY) {
     for (const line of usageHint(running.addresses)) process.stdout.write(`${line}\n`);
   }
+  // systemd Type=notify: ready now that every socket answers (no-op without $NOTIFY_SOCKET).
+  await notifySystemd(`READY=1\nSTATUS=listening on ${running.addresses.join(' ')}`, {
+    logger: running.logger,
+  });
   if (stopRequested) exitAfter('signal during startup');
   return -1; // keep running
 }

@@ -16,6 +16,8 @@ export interface RunOptions {
   /** SIGKILL after this long. Default 15 s. */
   readonly timeoutMs?: number;
   readonly cwd?: string;
+  /** Written to the process's stdin (else stdin is closed). */
+  readonly input?: string;
 }
 
 /** A running process: await it for its result; `child` to signal it. */
@@ -32,16 +34,17 @@ export function runNode(args: readonly string[], options: RunOptions = {}): Runn
     Object.assign(env, options.env ?? {});
     const child = spawn(process.execPath, args, {
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
     started = child;
+    if (options.input !== undefined) child.stdin?.end(options.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
     child.on('error', reject);
     child.on('close', (status, signal) => {

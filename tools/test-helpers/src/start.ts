@@ -14,10 +14,15 @@ export interface NodeRun {
 const running = new Set<ChildProcess>();
 
 /** Starts `node ARGS…` with piped stdout/stderr; {@link killStarted} ends what is left. */
-export function startNode(args: readonly string[], options: { cwd?: string } = {}): NodeRun {
+export function startNode(
+  args: readonly string[],
+  options: { cwd?: string; env?: Readonly<Record<string, string>> } = {},
+): NodeRun {
   const child = spawn(process.execPath, [...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    // `env` is added to this process's environment.
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
   });
   running.add(child);
   let out = '';

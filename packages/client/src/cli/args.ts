@@ -1,13 +1,15 @@
-import type { MiArgument } from '../client.js';
+import type { MiArgument } from '../client-types.js';
 import { DEFAULT_TIMEOUT } from '../constants.js';
 
 /** Target used when neither `-s` nor `MI_SOCKET` is given. */
 export const DEFAULT_SOCKET = '/tmp/mi-datagram.sock';
 
-export const USAGE = `Usage: mi [-s SOCKET]... [--timeout MS] [--json] [--jsonrpc] COMMAND [ARG]...
+export const USAGE = `Usage: mi [-s SOCKET]... [--timeout MS] [--json] [--jsonrpc|--legacy] COMMAND [ARG]...
+       mi [-s SOCKET]... [OPTIONS] [-i]      (interactive shell)
 
-Sends one MI command to an MI datagram server (mi-datagram, OpenSIPS 2.x mi_datagram,
-OpenSIPS 3.x with --jsonrpc) and prints the reply.
+Sends one MI command to MI datagram servers (mi-datagram, OpenSIPS 2.x and 3.x) and prints the
+reply. Each target's protocol is found out: legacy text first, JSON-RPC 2.0 once the target
+answers as OpenSIPS 3 does.
 
 Options:
   -s, --socket SOCKET  socket_name of the server: a UNIX socket path or udp:HOST:PORT
@@ -15,14 +17,23 @@ Options:
                        SOCKET concurrently and each reply is labelled with its target.
                        Default: $MI_SOCKET, else ${DEFAULT_SOCKET}
   -t, --timeout MS     how long to wait for each reply (default ${DEFAULT_TIMEOUT})
-      --json           print the parsed reply as JSON
-      --jsonrpc        speak JSON-RPC 2.0 (OpenSIPS 3.x): name::value ARGs become named
+      --json           print the result as plain JSON (legacy trees mapped as JSON-RPC results)
+      --jsonrpc        always speak JSON-RPC 2.0 (OpenSIPS 3.x): name::value ARGs become named
                        params, other ARGs positional params (all strings)
+      --legacy         always speak the legacy text protocol (OpenSIPS 2.x)
+  -i, --interactive    a shell: one COMMAND [ARG]... per line, Tab completes command and
+                       parameter names, history in ~/.mi_history ($MI_HISTFILE); the default
+                       without COMMAND on a terminal
+  -V, --version        print mi's version
   -h, --help           show this help
       --               end of options (a COMMAND that starts with -)
 
 An ARG containing :: is sent as name::value, any other ARG as a value; quoting and
 escaping (spaces, quotes, newlines) are done for you.
+
+Output: a legacy reply as received; a JSON-RPC result as JSON; with --json, JSON only.
+Error replies of JSON-RPC (and every error with --json) go to stderr as
+"TARGET: error CODE: MESSAGE".
 
 Exit status: 0 for a 2xx reply (JSON-RPC: a result), 1 for any other reply, 2 for usage
 errors, timeouts and transport errors (one line on stderr). With several sockets, the worst.
@@ -31,21 +42,29 @@ Examples:
   mi which
   mi -s udp:127.0.0.1:8080 log_level 3
   mi -s /run/a.sock -s /run/b.sock --json uptime
+  mi --json ps | jq '.Processes[].PID'
   mi cache_store system::local key::k1 "value::hello world"
 `;
+
+/** `auto`: legacy text first, JSON-RPC once the target answers as OpenSIPS 3 does. */
+export type CliProtocol = 'auto' | 'legacy' | 'jsonrpc';
 
 export interface CliOptions {
   readonly sockets: readonly string[];
   readonly timeout: number;
   readonly json: boolean;
-  readonly jsonrpc: boolean;
-  readonly command: string;
+  readonly protocol: CliProtocol;
+  /** `-i`: the interactive shell (also the default without COMMAND on a terminal). */
+  readonly interactive: boolean;
+  /** `undefined`: none given (the shell, or a usage error off a terminal). */
+  readonly command: string | undefined;
   readonly args: readonly string[];
 }
 
 export type CliParse =
   | { readonly kind: 'run'; readonly options: CliOptions }
   | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
   | { readonly kind: 'usage'; readonly message: string };
 
 function usage(message: string): CliParse {
@@ -60,7 +79,8 @@ export function parseCliArgs(
   const sockets: string[] = [];
   let timeout = DEFAULT_TIMEOUT;
   let json = false;
-  let jsonrpc = false;
+  let protocol: CliProtocol = 'auto';
+  let interactive = false;
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i] ?? '';
@@ -84,12 +104,26 @@ export function parseCliArgs(
       case '-h':
       case '--help':
         return { kind: 'help' };
+      case '-V':
+      case '--version':
+        return { kind: 'version' };
+      case '-i':
+      case '--interactive':
       case '--json':
       case '--jsonrpc':
+      case '--legacy': {
         if (inline !== undefined) return usage(`${flag} takes no value`);
         if (flag === '--json') json = true;
-        else jsonrpc = true;
+        else if (flag === '-i' || flag === '--interactive') interactive = true;
+        else {
+          const wanted = flag === '--jsonrpc' ? 'jsonrpc' : 'legacy';
+          if (protocol !== 'auto' && protocol !== wanted) {
+            return usage('--jsonrpc and --legacy exclude each other');
+          }
+          protocol = wanted;
+        }
         break;
+      }
       case '-s':
       case '--socket': {
         const value = takeValue();
@@ -118,15 +152,23 @@ export function parseCliArgs(
     }
   }
   const command = argv[i];
-  if (command === undefined) return usage('missing COMMAND');
   if (command === '') return usage('empty COMMAND');
+  if (interactive && command !== undefined) return usage('-i takes no COMMAND');
   if (sockets.length === 0) {
     const fromEnv = env.MI_SOCKET;
     sockets.push(fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_SOCKET);
   }
   return {
     kind: 'run',
-    options: { sockets, timeout, json, jsonrpc, command, args: argv.slice(i + 1) },
+    options: {
+      sockets,
+      timeout,
+      json,
+      protocol,
+      interactive,
+      command,
+      args: argv.slice(i + 1),
+    },
   };
 }
 

@@ -1,76 +1,80 @@
-import type { MiNode } from '@mi-datagram/protocol';
-import type { MiReply } from '../client.js';
+import type { JsonValue } from '@mi-datagram/protocol';
+import type { MiReply } from '../client-types.js';
 import { phraseFor } from '../diagnose.js';
 import { MiClientError } from '../errors.js';
-import type { MiJsonRpcReply } from '../jsonrpc.js';
+import type { JsonRpcErrorObject, MiJsonRpcReply } from '../jsonrpc.js';
+import { legacyResultJson } from './shapes.js';
 
 /** Exit statuses of `mi` (ARCHITECTURE.md, client CLI). */
 /** 130 = 128 + SIGINT: interrupted by Ctrl-C or SIGTERM while waiting. */
 export const EXIT = { OK: 0, REPLY_ERROR: 1, FAILURE: 2, INTERRUPTED: 130 } as const;
 
-export type AnyReply =
-  | { readonly protocol: 'legacy'; readonly reply: MiReply }
-  | { readonly protocol: 'jsonrpc'; readonly reply: MiJsonRpcReply };
+export type AnyReply = MiReply | MiJsonRpcReply;
 
-export function exitStatusOf(result: AnyReply): number {
-  if (result.protocol === 'legacy') {
-    return result.reply.code >= 200 && result.reply.code < 300 ? EXIT.OK : EXIT.REPLY_ERROR;
+export function exitStatusOf(reply: AnyReply): number {
+  if (reply.protocol === 'legacy') {
+    return reply.code >= 200 && reply.code < 300 ? EXIT.OK : EXIT.REPLY_ERROR;
   }
-  return result.reply.ok ? EXIT.OK : EXIT.REPLY_ERROR;
+  return reply.ok ? EXIT.OK : EXIT.REPLY_ERROR;
+}
+
+/** A reply as JSON-RPC would carry it: a result, or an error with code, message and data. */
+export type Outcome =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: JsonRpcErrorObject };
+
+/**
+ * The reply to `command` in the JSON-RPC model. A legacy reply maps the way the server maps its
+ * trees to JSON-RPC (PROTOCOL.md 5): 2xx → its tree as JSON (`"OK"` without nodes), anything
+ * else → error `{ code, message: reason }` with the tree as `data` when there is one.
+ */
+export function outcomeOf(command: string, reply: AnyReply): Outcome {
+  if (reply.protocol === 'jsonrpc') {
+    return reply.ok ? { ok: true, result: reply.result } : { ok: false, error: reply.error };
+  }
+  const { code, reason, nodes } = reply;
+  if (code >= 200 && code < 300) {
+    return { ok: true, result: nodes.length === 0 ? 'OK' : legacyResultJson(command, nodes) };
+  }
+  const data: JsonValue | undefined = nodes.length === 0 ? undefined : legacyResultJson('', nodes);
+  return {
+    ok: false,
+    error: data === undefined ? { code, message: reason } : { code, message: reason, data },
+  };
 }
 
 const encoder = new TextEncoder();
 
+/** `--json` and JSON-RPC text output: plain JSON and a newline, nothing else (`jq` reads it). */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 /**
- * The reply as text. Legacy: the datagram exactly as received (status line, tree, and the final
- * empty line of tree replies). JSON-RPC: a status line, then the result as indented JSON.
+ * What one reply prints on stdout without `--json`: a legacy reply exactly as received (status
+ * line, tree, and the final empty line of tree replies); a JSON-RPC result as JSON. `undefined`
+ * for a JSON-RPC error (it goes to stderr: {@link errorLine}).
  */
-export function replyText(result: AnyReply): Uint8Array {
-  if (result.protocol === 'legacy') {
-    const raw = result.reply.raw;
-    // A line reply always ends with \n; be safe with servers that omit it.
+export function replyText(reply: AnyReply): Uint8Array | undefined {
+  if (reply.protocol === 'legacy') {
+    const raw = reply.raw;
+    // A line reply always ends with \n; be safe with servers that omit it (OpenSIPS 3's).
     if (raw.length > 0 && raw[raw.length - 1] === 0x0a) return raw;
     const copy = new Uint8Array(raw.length + 1);
     copy.set(raw);
     copy[raw.length] = 0x0a;
     return copy;
   }
-  const reply = result.reply;
-  if (reply.ok) {
-    const body = reply.result === undefined ? '' : `${JSON.stringify(reply.result, null, 2)}\n`;
-    return encoder.encode(`200 OK\n${body}`);
-  }
+  return reply.ok ? encoder.encode(jsonText(reply.result)) : undefined;
+}
+
+/** One line (no newline) for stderr: an error reply's code, message and data, naming the target. */
+export function errorLine(target: string, error: JsonRpcErrorObject): string {
   const data =
-    reply.error.data === undefined ? '' : `${JSON.stringify(reply.error.data, null, 2)}\n`;
-  return encoder.encode(`${reply.error.code} ${reply.error.message}\n${data}`);
-}
-
-interface JsonNode {
-  name: string | null;
-  value: string | null;
-  attributes: Array<[string, string]>;
-  children: JsonNode[];
-}
-
-function jsonNode(node: MiNode): JsonNode {
-  return {
-    name: node.name ?? null,
-    value: node.value ?? null,
-    attributes: (node.attributes ?? []).map(([name, value]): [string, string] => [name, value]),
-    children: (node.children ?? []).map(jsonNode),
-  };
-}
-
-/** The parsed reply as a JSON-ready value (`--json`). */
-export function replyJson(result: AnyReply): unknown {
-  if (result.protocol === 'legacy') {
-    const { code, reason, form, nodes } = result.reply;
-    return { code, reason, form, nodes: nodes.map(jsonNode) };
-  }
-  const reply = result.reply;
-  return reply.ok
-    ? { jsonrpc: '2.0', result: reply.result, id: reply.id }
-    : { jsonrpc: '2.0', error: reply.error, id: reply.id };
+    error.data === undefined
+      ? ''
+      : ` (${typeof error.data === 'string' ? error.data : JSON.stringify(error.data)})`;
+  return `${target}: error ${error.code}: ${error.message}${data}`.replaceAll('\n', ' ');
 }
 
 /** One line (no newline) for stderr describing why a call failed, naming its target. */

@@ -14,12 +14,11 @@ function isNameList(value: unknown): value is string[] {
 /** The recipes in a successful `which COMMAND` reply, or `null` when it holds none. */
 export function recipesOf(result: AnyReply): string[][] | null {
   if (result.protocol === 'jsonrpc') {
-    const reply = result.reply;
-    if (!reply.ok || !Array.isArray(reply.result) || reply.result.length === 0) return null;
-    const recipes: unknown[] = reply.result;
+    if (!result.ok || !Array.isArray(result.result) || result.result.length === 0) return null;
+    const recipes: unknown[] = result.result;
     return recipes.every(isNameList) ? recipes.map((names) => [...names]) : null;
   }
-  const { code, form, nodes } = result.reply;
+  const { code, form, nodes } = result;
   if (form !== 'tree' || code < 200 || code > 299 || nodes.length === 0) return null;
   const recipes: string[][] = [];
   for (const node of nodes) {

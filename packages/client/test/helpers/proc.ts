@@ -1,7 +1,6 @@
 /** Spawning the real programs (server, `mi` CLI) for end-to-end tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -21,7 +20,7 @@ export {
 } from '@mi-datagram/test-helpers';
 
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-export const CLI = join(REPO, 'packages/client/dist/cli.js');
+export const CLI = join(REPO, 'packages/client/dist/cli.cjs');
 export const SERVER_CLI = join(REPO, 'packages/server/dist/cli.js');
 export const EXAMPLE_COMMANDS = join(REPO, 'packages/server/examples/commands.mjs');
 

@@ -5,9 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const RECORDED_REPLIES = fileURLToPath(
-  new URL('../../../../../shared/conformance/replies-opensips-2.4.txt', import.meta.url),
-);
+const conformance = (name: string): string =>
+  fileURLToPath(new URL(`../../../../../shared/conformance/${name}`, import.meta.url));
+
+export const RECORDED_REPLIES = conformance('replies-opensips-2.4.txt');
+/** The JSON-RPC exchanges of a real OpenSIPS 3.6.8 (same file format). */
+export const RECORDED_REPLIES_36 = conformance('replies-opensips-3.6.txt');
 
 export interface RecordedExchange {
   readonly title: string;
@@ -60,8 +63,8 @@ export function fromPythonBytes(literal: string): Buffer {
 }
 
 /** Every complete REQ → REP pair (abridged datagrams and `<no reply>` left out). */
-export function loadRecordedExchanges(): RecordedExchange[] {
-  const lines = readFileSync(RECORDED_REPLIES, 'latin1').split('\n');
+export function loadRecordedExchanges(file = RECORDED_REPLIES): RecordedExchange[] {
+  const lines = readFileSync(file, 'latin1').split('\n');
   const out: RecordedExchange[] = [];
   let title = '';
   let request: Buffer | undefined;
@@ -75,7 +78,8 @@ export function loadRecordedExchanges(): RecordedExchange[] {
     }
     if (head === null) continue;
     const [, kind, size, literal = ''] = head;
-    const complete = literal.startsWith('b') && !literal.endsWith('(abridged)');
+    // Abridged datagrams (`b'…' ... (note)` or `… (abridged)`) are left out.
+    const complete = /^b(['"])[\s\S]*\1$/.test(literal) && !literal.endsWith('(abridged)');
     const bytes = complete ? fromPythonBytes(literal) : undefined;
     // The literal is the data; a wrong header is recorded (and asserted on by the tests).
     if (bytes !== undefined && bytes.length !== Number(size)) {

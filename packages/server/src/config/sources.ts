@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../common/index.js';
+import { isLogFormat, type LogFormat } from '../ops/index.js';
 import { readModparams } from './opensips-cfg.js';
 import {
   type BoundParamName,
@@ -21,6 +22,8 @@ export interface CliOptions {
   readonly commands: readonly string[];
   readonly config: string | null;
   readonly opensipsCfg: string | null;
+  /** `--log-format`; `null`: not given (the CLI picks by stderr: text on a terminal, else JSON). */
+  readonly logFormat: LogFormat | null;
 }
 
 const VALUE_FLAGS: Readonly<
@@ -37,6 +40,7 @@ const VALUE_FLAGS: Readonly<
     | 'run_as'
     | 'metrics_listen'
     | 'metrics_allow_from'
+    | 'log-format'
   >
 > = {
   '--level': 'level',
@@ -61,6 +65,7 @@ const VALUE_FLAGS: Readonly<
   '--commands': 'commands',
   '--config': 'config',
   '--opensips-cfg': 'opensips-cfg',
+  '--log-format': 'log-format',
 };
 
 export const USAGE = `Usage: mi-datagram-server [options]
@@ -77,6 +82,8 @@ Options (OpenSIPS mi_datagram parameter names with - for _):
   --socket-timeout MS     how long to keep trying to deliver a reply (default 2000)
   --reply-indent STR      indentation per tree level in replies (default TAB)
   --log-level N           -3 ALERT, -2 CRIT, -1 ERR, 1 WARN, 2 NOTICE (default), 3 INFO, 4 DBG
+  --log-format F          text or json lines on stderr (default: $MI_DATAGRAM_LOG_FORMAT, else
+                          text on a terminal, json otherwise)
   --level L               access level of the listeners: read, operator, admin
                           (default admin; read for non-loopback UDP)
   --allow-from CIDR       UDP sources to serve (repeatable; default loopback only on
@@ -113,6 +120,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
   const commands: string[] = [];
   let config: string | null = null;
   let opensipsCfg: string | null = null;
+  let logFormat: LogFormat | null = null;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -174,6 +182,16 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
       case 'opensips-cfg':
         opensipsCfg = resolve(value);
         break;
+      case 'log-format':
+        if (!isLogFormat(value)) {
+          throw new ConfigError(
+            'INVALID_PARAMETER',
+            'log_format',
+            `invalid --log-format ${JSON.stringify(value)}: expected text or json`,
+          );
+        }
+        logFormat = value;
+        break;
       default:
         raw[target] = value;
     }
@@ -196,7 +214,7 @@ export function parseCommandLine(argv: readonly string[]): CliOptions {
     );
   }
   if (allowAnySource) params.allow_any_source = true;
-  return { help, version, params, commands, config, opensipsCfg };
+  return { help, version, params, commands, config, opensipsCfg, logFormat };
 }
 
 function readText(path: string, parameter: string): string {
@@ -223,7 +241,16 @@ export function loadConfigFile(path: string): { params: ValidatedParams; command
     );
   }
   const source = `config file ${path}`;
-  const params = validateParams(parsed, source, { extraKeys: ['commands'] });
+  // `$schema` points editors at config.schema.json (shipped with the package); it is not a parameter.
+  const params = validateParams(parsed, source, { extraKeys: ['commands', '$schema'] });
+  const schema = (parsed as Record<string, unknown>).$schema;
+  if (schema !== undefined && typeof schema !== 'string') {
+    throw new ConfigError(
+      'INVALID_PARAMETER',
+      '$schema',
+      `invalid $schema (${source}): expected a string`,
+    );
+  }
   const list = (parsed as Record<string, unknown>).commands;
   const commands: string[] = [];
   if (list !== undefined) {

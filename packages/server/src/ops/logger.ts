@@ -5,8 +5,10 @@
  * Levels (OpenSIPS numbers): -3 ALERT, -2 CRIT, -1 ERR, 1 WARN, 2 NOTICE,
  * 3 INFO, 4 DBG. A message is written when its level is <= the logger's
  * level. The default level is 2 (NOTICE), the value the original ships with
- * in its sample configs. Output: one JSON object per line on stderr.
+ * in its sample configs. Output on stderr, one line per message: a JSON object
+ * (`format: 'json'`, the default) or text for a person (`format: 'text'`).
  */
+import { formatTextLine, type LogFormat } from './log-format.js';
 
 export const LOG_LEVEL = {
   ALERT: -3,
@@ -46,6 +48,8 @@ export interface LoggerOptions {
   readonly write?: (line: string) => void;
   /** Fields added to every line (e.g. `{ pid }`). Default `{ pid: process.pid }`. */
   readonly base?: LogFields;
+  /** `json` (default): one JSON object per line; `text`: `TIME LEVEL msg key=value…`. */
+  readonly format?: LogFormat;
 }
 
 const LEVEL_NAMES: Readonly<Record<number, string>> = {
@@ -74,14 +78,24 @@ function expandError(error: Error): Record<string, unknown> {
   return out;
 }
 
+function replacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return expandError(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
+  return value;
+}
+
+function jsonValue(value: unknown): string {
+  try {
+    return JSON.stringify(value, replacer) ?? String(value);
+  } catch {
+    return JSON.stringify(String(value));
+  }
+}
+
 function safeStringify(record: Record<string, unknown>): string {
   try {
-    return JSON.stringify(record, (_key, value: unknown) => {
-      if (value instanceof Error) return expandError(value);
-      if (typeof value === 'bigint') return value.toString();
-      if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
-      return value;
-    });
+    return JSON.stringify(record, replacer);
   } catch {
     return JSON.stringify({ time: record.time, level: record.level, msg: record.msg });
   }
@@ -91,9 +105,11 @@ class JsonLineLogger implements Logger {
   level: number;
   readonly #write: (line: string) => void;
   readonly #base: LogFields;
+  readonly #text: boolean;
 
   constructor(options: LoggerOptions) {
     this.level = options.level ?? DEFAULT_LOG_LEVEL;
+    this.#text = options.format === 'text';
     this.#write = options.write ?? ((line) => process.stderr.write(`${line}\n`));
     this.#base = options.base ?? { pid: process.pid };
   }
@@ -112,7 +128,7 @@ class JsonLineLogger implements Logger {
       ...fields,
     };
     try {
-      this.#write(safeStringify(record));
+      this.#write(this.#text ? formatTextLine(record, jsonValue) : safeStringify(record));
     } catch {
       // A broken stderr must not take the server down.
     }
@@ -141,7 +157,7 @@ class JsonLineLogger implements Logger {
   }
 }
 
-/** Creates a JSON-lines logger (stderr by default). */
+/** Creates a logger: JSON lines (or text lines) on stderr by default. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return new JsonLineLogger(options);
 }

@@ -8,7 +8,7 @@ import type { WorkerContext } from '@mi-datagram/worker-pool';
 import { buildRegistry, RemoteSharedStore } from '../commands/index.js';
 import { workLimitsOf } from '../config/index.js';
 import { attachListener } from '../listeners/index.js';
-import { createLogger } from '../ops/index.js';
+import { chooseLogFormat, createLogger } from '../ops/index.js';
 import { MiServer } from '../request/index.js';
 import { ProcessStatisticsSet } from '../statistics/index.js';
 import { isPoolWorkerData } from './pool-data.js';
@@ -26,7 +26,9 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     throw new Error('pool-worker: malformed workerData (started by startPooledServer only)');
   }
   const { config } = data;
-  const logger = createLogger({ level: config.log_level });
+  // The primary passes the format it chose in the environment (LOG_FORMAT_ENV).
+  const format = chooseLogFormat(null, process.env, process.stderr.isTTY === true);
+  const logger = createLogger({ level: config.log_level, format });
   // As the CLI: no input of any kind stops the server, not even a command
   // handler's stray rejection or exception.
   process.on('unhandledRejection', (reason) => {

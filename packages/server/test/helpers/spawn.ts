@@ -6,7 +6,10 @@ export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 export type CliRun = NodeRun;
 
-export function runCli(args: readonly string[], options: { cwd?: string } = {}): CliRun {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Readonly<Record<string, string>> } = {},
+): CliRun {
   return startNode([CLI, ...args], options);
 }
 
