@@ -8,13 +8,19 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveConfig, type ValidatedParams } from './config.js';
-import { isConfigError } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
-import { startPooledServerFromConfig } from './pool-start.js';
-import { loadConfigFile, loadOpensipsCfg, parseCommandLine, USAGE } from './sources.js';
+import { serverVersion } from './commands/index.js';
+import { isConfigError } from './common/index.js';
+import {
+  loadConfigFile,
+  loadOpensipsCfg,
+  parseCommandLine,
+  resolveConfig,
+  USAGE,
+  type ValidatedParams,
+} from './config/index.js';
+import { createLogger, type Logger } from './ops/index.js';
+import { startPooledServerFromConfig } from './pool/index.js';
 import { type RunningServer, startServerFromConfig } from './start.js';
-import { serverVersion } from './version.js';
 
 const PROGRAM = 'mi-datagram-server';
 /** Longest wait for in-flight handlers and queued replies at shutdown. */

@@ -1,45 +1,83 @@
 /**
  * `@mi-datagram/server`: the composed MI datagram server: configuration
  * (`socket_name` & co.), command registry, core commands, request pipeline.
+ * This file only lists the public surface; each folder's index.ts holds the
+ * folder's own (docs/architecture.md).
  */
 export {
+  type Cidr,
+  CidrList,
   compileListenerPolicy,
+  isLoopbackHost,
   LEVEL_RANK,
   ListenerAccess,
   type ListenerPolicy,
-  type ListenerStats,
+  LOOPBACK_CIDRS,
   OPEN_POLICY,
+  parseCidr,
+  RATE_LIMIT_MAX_SOURCES,
+  RateLimiter,
+  type RateLimiterOptions,
   REFUSAL_STATUS,
   type RefusalKind,
   sourceOf,
   UNBOUND_SOURCE,
-} from './access.js';
-export { type Cidr, CidrList, isLoopbackHost, LOOPBACK_CIDRS, parseCidr } from './cidr.js';
+} from './access/index.js';
 export {
   COMMAND_LEVELS,
+  CORE_MODULE,
   type CommandLevel,
+  CommandRegistry,
+  type CoreCommandContext,
+  createCoreCommands,
+  createStatsCommand,
   defineCommand,
+  formatCtime,
+  type LoadedCommandModule,
+  LocalProcessTable,
+  loadCommandModule,
   type MiCommandDefinition,
   type MiCommandHandler,
   type MiCommandResult,
   type MiCommandReturn,
   type MiRequest,
   type MiRequestArgument,
+  type MiStatsProvider,
+  type ProcessInfo,
+  type ProcessTable,
+  platformTag,
+  type RegisteredCommand,
+  type RegisterOptions,
+  registerCoreCommands,
+  serverVersion,
   validateCommandDefinition,
-} from './commands.js';
+} from './commands/index.js';
 export {
+  ConfigError,
+  type ConfigErrorCode,
+  isConfigError,
+  isMiError,
+  MiError,
+} from './common/index.js';
+export {
+  type CliOptions,
   CONFIG_KEYS,
   DEFAULT_SOCKET_NAME,
   DEFAULTS,
   LISTENER_PARAM_NAMES,
   type ListenerOverrides,
   type ListenerSpec,
+  loadConfigFile,
+  loadOpensipsCfg,
   MAX_RATE_LIMIT,
   type MiDatagramParams,
+  type ModparamValue,
   PARAM_NAMES,
   type ParamName,
+  parseCommandLine,
   parseSocketSpec,
   type ResolvedConfig,
+  readModparams,
   resolveConfig,
   SOCKET_ENTRY_KEYS,
   type SocketEntry,
@@ -47,22 +85,7 @@ export {
   type SocketSpec,
   type ValidatedParams,
   validateParams,
-} from './config.js';
-export {
-  CORE_MODULE,
-  type CoreCommandContext,
-  createCoreCommands,
-  registerCoreCommands,
-} from './core-commands.js';
-export { formatCtime } from './ctime.js';
-export {
-  ConfigError,
-  type ConfigErrorCode,
-  isConfigError,
-  isMiError,
-  MiError,
-} from './errors.js';
-export { type LoadedCommandModule, loadCommandModule } from './load-commands.js';
+} from './config/index.js';
 export {
   createLogger,
   DEFAULT_LOG_LEVEL,
@@ -70,37 +93,23 @@ export {
   type LogFields,
   type Logger,
   type LoggerOptions,
-} from './logger.js';
-export { type ModparamValue, readModparams } from './opensips-cfg.js';
-export { POOL_PROCESS_TYPES } from './pool-data.js';
+} from './ops/index.js';
 export {
   DEFAULT_SHUTDOWN_GRACE_MS,
+  POOL_PROCESS_TYPES,
+  POOL_STATS_TIMEOUT_MS,
   type PooledServerOptions,
   type RunningPooledServer,
   startPooledServer,
   startPooledServerFromConfig,
-} from './pool-start.js';
-export { POOL_STATS_TIMEOUT_MS } from './pool-stats.js';
-export { LocalProcessTable, type ProcessInfo, type ProcessTable } from './process-table.js';
-export {
-  RATE_LIMIT_MAX_SOURCES,
-  RateLimiter,
-  type RateLimiterOptions,
-} from './rate-limit.js';
-export { CommandRegistry, type RegisteredCommand, type RegisterOptions } from './registry.js';
+} from './pool/index.js';
 export {
   type AttachOptions,
   MiServer,
   type MiServerOptions,
   type MiServerStats,
   type RequestGuard,
-} from './server.js';
-export {
-  type CliOptions,
-  loadConfigFile,
-  loadOpensipsCfg,
-  parseCommandLine,
-} from './sources.js';
+} from './request/index.js';
 export {
   CHILDREN_UNSUPPORTED,
   type RunningServer,
@@ -111,14 +120,12 @@ export {
 } from './start.js';
 export {
   type CommandStats,
-  createStatsCommand,
   LatencyHistogram,
-  type MiStatsProvider,
+  type ListenerStats,
   type MiStatsSnapshot,
   type MiStatsSource,
   mergeStatsSnapshots,
   miStatsJson,
   miStatsNodes,
   type ReplyClasses,
-} from './stats.js';
-export { platformTag, serverVersion } from './version.js';
+} from './statistics/index.js';

@@ -3,21 +3,19 @@
  * transports (UNIX or UDP per `socket_name`) → {@link MiServer}.
  */
 
-import { buildRegistry } from './compose.js';
+import type { CommandRegistry } from './commands/index.js';
+import { buildRegistry, LocalProcessTable, type ProcessTable } from './commands/index.js';
+import { ConfigError } from './common/index.js';
 import {
   CONFIG_KEYS,
   type MiDatagramParams,
   type ResolvedConfig,
   resolveConfig,
   validateParams,
-} from './config.js';
-import { ConfigError } from './errors.js';
-import { attachListener, bindListener } from './listeners.js';
-import { createLogger, type Logger } from './logger.js';
-import { LocalProcessTable, type ProcessTable } from './process-table.js';
-import type { CommandRegistry } from './registry.js';
-import { MiServer, type RequestGuard } from './server.js';
-import { type WatchedSocket, watchSocketFiles } from './socket-watch.js';
+} from './config/index.js';
+import { attachListener, bindListener } from './listeners/index.js';
+import { createLogger, type Logger, type WatchedSocket, watchSocketFiles } from './ops/index.js';
+import { MiServer, type RequestGuard } from './request/index.js';
 
 /**
  * Why {@link startServer} refuses `children_count` > 1: worker processes

@@ -4,15 +4,21 @@
  * histogram, listener resolution and its configuration errors, CLI flags.
  */
 import { describe, expect, it } from 'vitest';
-import { ListenerAccess, sourceOf, UNBOUND_SOURCE } from '../src/access.js';
-import { CidrList, isIpAddress, isLoopbackHost, parseCidr } from '../src/cidr.js';
-import type { MiRequest } from '../src/commands.js';
-import { resolveConfig, validateParams } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
-import { RateLimiter } from '../src/rate-limit.js';
-import { CommandRegistry } from '../src/registry.js';
-import { parseCommandLine } from '../src/sources.js';
-import { bucketUpperBound, LatencyHistogram, latencyBucket } from '../src/stats.js';
+import {
+  CidrList,
+  isIpAddress,
+  isLoopbackHost,
+  ListenerAccess,
+  parseCidr,
+  RateLimiter,
+  sourceOf,
+  UNBOUND_SOURCE,
+} from '../src/access/index.js';
+import type { MiRequest } from '../src/commands/index.js';
+import { CommandRegistry } from '../src/commands/index.js';
+import { ConfigError } from '../src/common/index.js';
+import { parseCommandLine, resolveConfig, validateParams } from '../src/config/index.js';
+import { bucketUpperBound, LatencyHistogram, latencyBucket } from '../src/statistics/index.js';
 
 describe('addresses and CIDR blocks', () => {
   it('accepts IPv4 and IPv6 literals, refuses the rest', () => {

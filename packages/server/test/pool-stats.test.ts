@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type RunningPooledServer, startPooledServer } from '../dist/index.js';
-import { LatencyHistogram, mergeStatsSnapshots, statsSnapshot } from '../src/stats.js';
+import { LatencyHistogram, mergeStatsSnapshots, statsSnapshot } from '../src/statistics/index.js';
 import { isAlive, waitFor } from './helpers/procs.js';
 import {
   clientFor,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, type RunningServer, startServer } from '../src/index.js';
-import { watchSocketFiles } from '../src/socket-watch.js';
+import { watchSocketFiles } from '../src/ops/index.js';
 import { text, udpClient, udpTarget, unixClient } from './helpers/raw.js';
 import { killAll, runCli, waitListening } from './helpers/spawn.js';
 

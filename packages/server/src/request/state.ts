@@ -1,0 +1,108 @@
+/**
+ * What every step of the request path shares: one per `MiServer`. The
+ * counters are plain fields (the steps bump them directly; nothing is
+ * allocated per datagram).
+ */
+import {
+  type DatagramTransport,
+  encodeReply,
+  MAX_DATAGRAM_SIZE,
+  type MiNode,
+  type TransportErrorKind,
+} from '@mi-datagram/protocol';
+import type { ListenerAccess } from '../access/index.js';
+import type { CommandRegistry, MiRequest, RegisteredCommand } from '../commands/index.js';
+import type { Logger } from '../ops/index.js';
+import { PipelineMetrics } from '../statistics/index.js';
+
+/**
+ * Hook run after the arguments are parsed and before the handler: return a
+ * transport error kind to refuse the request with that line (e.g.
+ * `PERMISSION_DENIED`), or `null` to let it run. Reserved for access control
+ * and rate limits; none is installed by default.
+ */
+export type RequestGuard = (
+  command: RegisteredCommand,
+  request: MiRequest,
+  peer: unknown,
+) => TransportErrorKind | null;
+
+export const NO_NODES: readonly MiNode[] = Object.freeze([]);
+
+export class RequestState {
+  readonly registry: CommandRegistry;
+  readonly logger: Logger;
+  readonly guard: RequestGuard | null;
+  readonly encodeOptions: { readonly indent: string; readonly maxSize: number };
+  /** `200 OK` without nodes, encoded once. */
+  readonly okBytes: Uint8Array;
+  /** Encoded replies of `constantReply` commands, valid for one registry generation. */
+  readonly constantReplies = new Map<RegisteredCommand, { gen: number; bytes: Uint8Array }>();
+  /** Compiled policy of each attached transport (src/access/access.ts). */
+  readonly access = new Map<DatagramTransport<unknown>, ListenerAccess>();
+  /** Reply classes and per-command latency (src/statistics/metrics.ts). */
+  readonly metrics = new PipelineMetrics();
+
+  accepting = true;
+  inFlight = 0;
+  #drainWaiters: Array<() => void> = [];
+
+  received = 0;
+  replied = 0;
+  noReply = 0;
+  unanswerable = 0;
+  dropped = 0;
+  ignored = 0;
+  refused = 0;
+  rateLimited = 0;
+  readonly errors: Record<TransportErrorKind, number> = {
+    NOT_AVAILABLE: 0,
+    PARSE_ERROR: 0,
+    REQUEST_TOO_LARGE: 0,
+    COMMAND_FAILED: 0,
+    REPLY_TOO_LARGE: 0,
+    INTERNAL_ERROR: 0,
+    PERMISSION_DENIED: 0,
+    RATE_LIMITED: 0,
+  };
+
+  constructor(
+    registry: CommandRegistry,
+    logger: Logger,
+    guard: RequestGuard | null,
+    replyIndent: string,
+  ) {
+    this.registry = registry;
+    this.logger = logger;
+    this.guard = guard;
+    this.encodeOptions = { indent: replyIndent, maxSize: MAX_DATAGRAM_SIZE };
+    this.okBytes = encodeReply({ code: 200, reason: 'OK', nodes: NO_NODES }, this.encodeOptions);
+  }
+
+  /** A handler (or a JSON-RPC datagram) started and has not settled yet. */
+  started(): void {
+    this.inFlight++;
+  }
+
+  /** The counterpart of {@link started}: wakes {@link drain} at zero. */
+  settled(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Resolves when no handler is in flight, or after `timeoutMs` (then false). */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
