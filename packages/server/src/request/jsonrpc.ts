@@ -14,6 +14,7 @@ import {
   JSONRPC_MAX_DATAGRAM_SIZE,
   type JsonRpcId,
   type JsonRpcItem,
+  type JsonRpcParsed,
   type JsonRpcResponse,
   type JsonValue,
   jsonRpcError,
@@ -55,6 +56,12 @@ export interface JsonRpcContext {
    * is reported as it was before the replacement.
    */
   readonly onResponse?: (errorCode: number | null) => void;
+  /**
+   * Called with the result of a successful call of a `constantReply`
+   * command (core `version`, `which`), which the caller may encode once
+   * and reuse (jsonrpc-constant.ts).
+   */
+  readonly onConstantResult?: (command: RegisteredCommand, result: JsonValue) => void;
 }
 
 /** The answer to one request object: a response, or `undefined` for a notification. */
@@ -130,15 +137,20 @@ function resultResponse(
       if (error instanceof RangeError) return tooLarge(ctx, entry, id);
       return invalidResult(ctx, entry, id, error instanceof Error ? error.message : String(error));
     }
-    return success ? jsonRpcResult(id, json) : jsonRpcError(id, code, reason, json);
+    if (!success) return jsonRpcError(id, code, reason, json);
+    if (entry.constantReply) ctx.onConstantResult?.(entry, json);
+    return jsonRpcResult(id, json);
   }
   const nodes = r.nodes === undefined || r.nodes === null ? [] : r.nodes;
   const problem = treeProblem(nodes);
   if (problem === 'too large') return tooLarge(ctx, entry, id);
   if (problem !== null) return invalidResult(ctx, entry, id, problem);
   const tree = nodes as readonly MiNode[];
-  if (success)
-    return jsonRpcResult(id, tree.length === 0 ? JSONRPC_EMPTY_RESULT : treeToJson(tree));
+  if (success) {
+    const json = tree.length === 0 ? JSONRPC_EMPTY_RESULT : treeToJson(tree);
+    if (entry.constantReply) ctx.onConstantResult?.(entry, json);
+    return jsonRpcResult(id, json);
+  }
   return tree.length === 0
     ? jsonRpcError(id, code, reason)
     : jsonRpcError(id, code, reason, treeToJson(tree));
@@ -293,8 +305,16 @@ export function serveJsonRpc(
   truncated: boolean,
   datagram: Uint8Array = data,
 ): JsonRpcReply | Promise<JsonRpcReply> {
+  return serveParsedJsonRpc(ctx, parseJsonRpcDatagram(data, { truncated }), datagram);
+}
+
+/** {@link serveJsonRpc} for a datagram the caller has parsed already. */
+export function serveParsedJsonRpc(
+  ctx: JsonRpcContext,
+  parsed: JsonRpcParsed,
+  datagram: Uint8Array,
+): JsonRpcReply | Promise<JsonRpcReply> {
   try {
-    const parsed = parseJsonRpcDatagram(data, { truncated });
     if (parsed.kind === 'error') {
       if (ctx.logger.level >= LOG_LEVEL.DBG) {
         ctx.logger.debug('JSON-RPC datagram refused', {
