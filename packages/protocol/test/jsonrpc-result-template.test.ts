@@ -11,6 +11,7 @@ import {
   type JsonValue,
   jsonRpcResult,
 } from '../src/index.js';
+import { allocateReply, encodeReplyText } from '../src/jsonrpc/reply-bytes.js';
 import { responseJson } from './jsonrpc-helpers.js';
 
 const id: fc.Arbitrary<JsonRpcId> = fc.oneof(
@@ -62,5 +63,23 @@ describe('JsonRpcResultTemplate', () => {
 
   it('refuses a result that is not JSON', () => {
     expect(() => new JsonRpcResultTemplate(Number.NaN)).toThrow(/not JSON/);
+  });
+});
+
+describe('reply bytes from shared slabs', () => {
+  it('every reply has bytes of its own, across slab boundaries', () => {
+    const replies: Uint8Array[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const size = 1 + (i % 300);
+      const bytes = i % 2 === 0 ? allocateReply(size) : encodeReplyText('é'.repeat(size));
+      bytes.fill(i & 0xff);
+      replies.push(bytes);
+    }
+    replies.forEach((bytes, i) => {
+      expect(bytes.every((b) => b === (i & 0xff))).toBe(true);
+    });
+    expect(Array.from(encodeReplyText('a\ud800b'))).toEqual([0x61, 0xef, 0xbf, 0xbd, 0x62]);
+    expect(encodeReplyText('x'.repeat(5000)).length).toBe(5000);
+    expect(allocateReply(5000).length).toBe(5000);
   });
 });

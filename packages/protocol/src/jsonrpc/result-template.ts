@@ -9,6 +9,7 @@ import { encodeUtf8 } from '../legacy/text.js';
 import { stringifyJson } from './json-stringify.js';
 import type { JsonValue } from './json-value.js';
 import { JSONRPC_MAX_DATAGRAM_SIZE } from './limits.js';
+import { allocateReply } from './reply-bytes.js';
 import type { JsonRpcId } from './response.js';
 
 const CLOSE_BRACE = 0x7d;
@@ -45,7 +46,7 @@ export class JsonRpcResultTemplate {
    * `maxSize` bytes (default {@link JSONRPC_MAX_DATAGRAM_SIZE}) or the id is
    * a non-finite number: the caller then encodes
    * `jsonRpcResult(id, result)` with `encodeJsonRpcResponse`, which answers
-   * those cases. One allocation: the returned array.
+   * those cases. The bytes come from reply-bytes.ts (no backing store of their own).
    */
   encode(id: JsonRpcId, maxSize: number = JSONRPC_MAX_DATAGRAM_SIZE): Uint8Array | null {
     const head = this.#head;
@@ -59,7 +60,7 @@ export class JsonRpcResultTemplate {
     // A string: quoted as it is when it needs no escape and is ASCII.
     const n = id.length;
     if (n <= SHORT_ID && at + n + 3 <= maxSize) {
-      const out = new Uint8Array(at + n + 3);
+      const out = allocateReply(at + n + 3);
       out.set(head);
       out[at] = QUOTE;
       let i = 0;
@@ -76,7 +77,7 @@ export class JsonRpcResultTemplate {
     }
     const quoted = encodeUtf8(JSON.stringify(id));
     if (at + quoted.length + 1 > maxSize) return null;
-    const out = new Uint8Array(at + quoted.length + 1);
+    const out = allocateReply(at + quoted.length + 1);
     out.set(head);
     out.set(quoted, at);
     out[at + quoted.length] = CLOSE_BRACE;
@@ -88,7 +89,7 @@ export class JsonRpcResultTemplate {
     const at = head.length;
     const n = text.length;
     if (at + n + 1 > maxSize) return null;
-    const out = new Uint8Array(at + n + 1);
+    const out = allocateReply(at + n + 1);
     out.set(head);
     for (let i = 0; i < n; i++) out[at + i] = text.charCodeAt(i);
     out[at + n] = CLOSE_BRACE;
