@@ -1,6 +1,7 @@
 // Optional comparison server for `bench/run.mjs --matrix`: a real OpenSIPS 3.x built
-// outside the project (BENCH_OPENSIPS=/path/to/opensips, BENCH_OPENSIPS_MPATH = its
-// modules directory, default <dir of the binary>/modules). Two instances are started in
+// outside the project (BENCH_OPENSIPS=/path/to/opensips; BENCH_OPENSIPS_MPATH = the
+// directory holding mi_datagram.so, default <dir of the binary>/modules/mi_datagram in a
+// source tree, else <dir of the binary>/modules). Two instances are started in
 // the foreground, one with mi_datagram on a UNIX socket and one on UDP (the module
 // takes one socket), both with children_count 1, from a config generated under the
 // benchmark's temporary directory. Never used by CI.
@@ -30,6 +31,7 @@ async function startOne(bin, mpath, dir, name, socketName) {
       'udp_workers=1',
       `socket=udp:127.0.0.1:${sipPort}`,
       `mpath="${mpath}"`,
+      'loadmodule "proto_udp.so"',
       'loadmodule "mi_datagram.so"',
       `modparam("mi_datagram", "socket_name", "${socketName}")`,
       'modparam("mi_datagram", "children_count", 1)',
@@ -55,7 +57,11 @@ async function startOne(bin, mpath, dir, name, socketName) {
 
 /** Starts OpenSIPS on UNIX and on UDP; `child` stops both (SIGTERM to the UNIX one stops it, the UDP one is tied to it). */
 export async function startOpenSips(bin, dir) {
-  const mpath = process.env.BENCH_OPENSIPS_MPATH ?? join(dirname(bin), 'modules');
+  // A source tree keeps each module in its own folder; an installation, all in one.
+  const inTree = join(dirname(bin), 'modules', 'mi_datagram');
+  const mpath =
+    process.env.BENCH_OPENSIPS_MPATH ??
+    (existsSync(join(inTree, 'mi_datagram.so')) ? inTree : join(dirname(bin), 'modules'));
   const unix = join(dir, 'opensips.sock');
   const udpPort = await freeUdpPort();
   const unixChild = await startOne(bin, mpath, dir, 'unix', unix);
