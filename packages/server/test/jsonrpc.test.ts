@@ -5,6 +5,8 @@
  * input, JSON-first commands (both protocols), the guard, a client that
  * behaves like python-opensips', and legacy + JSON-RPC interleaved.
  */
+
+import { sleep } from '@mi-datagram/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   defineCommand,
@@ -25,8 +27,6 @@ import { clientFor, type RawClient, text } from './helpers/raw.js';
 
 const SERVER_VERSION = `mi-datagram (0.1.0 (${ARCH[process.arch] ?? process.arch}/${process.platform}))`;
 const CTIME = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 123][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4}$/;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let dir: string;
 let running: RunningServer;

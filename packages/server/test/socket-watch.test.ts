@@ -2,38 +2,39 @@
  * The socket file removed (or replaced) from under a running server
  * (socket-watch.ts): re-created in-process, reported loudly with workers.
  */
-import { lstatSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir, type TempDir } from '@mi-datagram/test-helpers';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, type RunningServer, startServer } from '../src/index.js';
 import { watchSocketFiles } from '../src/ops/index.js';
 import { text, udpClient, udpTarget, unixClient } from './helpers/raw.js';
 import { killAll, runCli, waitListening } from './helpers/spawn.js';
 
-const dirs: string[] = [];
+const dirs: TempDir[] = [];
 const servers: RunningServer[] = [];
 
 function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mi-watch-'));
+  const dir = makeTempDir('mi-watch-');
   dirs.push(dir);
-  return dir;
+  return dir.path;
 }
 
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close({ timeoutMs: 0 })));
   await killAll();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) d.remove();
 });
 
-async function until<T>(probe: () => T | null | undefined, timeoutMs = 4000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function until<T>(probe: () => T | null | undefined, timeoutMs = 4000): Promise<T> {
+  return vi.waitFor(
+    () => {
+      const value = probe();
+      if (value === null || value === undefined) throw new Error('condition not met in time');
+      return value;
+    },
+    { timeout: timeoutMs, interval: 25 },
+  );
 }
 
 function ino(path: string): bigint | null {

@@ -75,6 +75,12 @@ export function systemCodeOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** `{ systemCode }` of a system error, to spread into {@link UdpTransportErrorDetails}. */
+export function systemCodeDetail(error: Error): { systemCode?: string } {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? { systemCode: code } : {};
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

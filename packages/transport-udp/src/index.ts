@@ -21,9 +21,15 @@ export {
   DEFAULT_MAX_PENDING_REPLIES,
   DEFAULT_SERVER_RECEIVE_BUFFER_SIZE,
   DEFAULT_SOCKET_TIMEOUT,
-  type UdpLookup,
-  type UdpLookupResult,
   type UdpTransportOptions,
 } from './options.js';
-export { formatUdpAddress, resolveUdpPeer, type UdpFamily, type UdpPeer } from './peer.js';
-export { UdpTransport, type UdpTransportStats } from './transport.js';
+export {
+  formatUdpAddress,
+  resolveUdpPeer,
+  type UdpFamily,
+  type UdpLookup,
+  type UdpLookupResult,
+  type UdpPeer,
+} from './peer.js';
+export type { UdpTransportStats } from './stats.js';
+export { UdpTransport } from './transport.js';

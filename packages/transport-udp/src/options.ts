@@ -1,15 +1,6 @@
 import { type DatagramHandler, MAX_DATAGRAM_SIZE } from '@mi-datagram/protocol';
 import { invalidArgument, type UdpTransportError } from './errors.js';
-import type { UdpPeer } from './peer.js';
-
-/** Result of a host name lookup: one address and its family. */
-export interface UdpLookupResult {
-  readonly address: string;
-  readonly family: number;
-}
-
-/** Resolves a host name to one address (of `family` when given). */
-export type UdpLookup = (hostname: string, family?: 4 | 6) => Promise<UdpLookupResult>;
+import type { UdpLookup, UdpPeer } from './peer.js';
 
 /** Options of {@link bindUdpSocket}, {@link adoptUdpSocket} and {@link openUdpReplySocket}. */
 export interface UdpTransportOptions {

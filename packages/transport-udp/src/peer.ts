@@ -1,7 +1,6 @@
 import { promises as dns } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { invalidArgument, lookupError } from './errors.js';
-import type { UdpLookup, UdpLookupResult } from './options.js';
 
 /**
  * The other end of a UDP exchange: who sent a datagram, or where a reply goes.
@@ -16,6 +15,15 @@ export interface UdpPeer {
 }
 
 export type UdpFamily = 'IPv4' | 'IPv6';
+
+/** Result of a host name lookup: one address and its family. */
+export interface UdpLookupResult {
+  readonly address: string;
+  readonly family: number;
+}
+
+/** Resolves a host name to one address (of `family` when given). */
+export type UdpLookup = (hostname: string, family?: 4 | 6) => Promise<UdpLookupResult>;
 
 export function familyName(family: 4 | 6): UdpFamily {
   return family === 4 ? 'IPv4' : 'IPv6';

@@ -6,40 +6,14 @@ import {
   type DatagramTransport,
   MAX_DATAGRAM_SIZE,
   type SendOutcome,
-  type TransportStats,
 } from '@mi-datagram/protocol';
-import { invalidArgument, UdpTransportError } from './errors.js';
+import { applyBufferSizes } from './buffer-size.js';
+import { invalidArgument, systemCodeDetail, UdpTransportError } from './errors.js';
 import { type ResolvedOptions, resolveOptions, type UdpTransportOptions } from './options.js';
 import { formatUdpAddress, type UdpFamily, type UdpPeer } from './peer.js';
+import { SendLedger } from './send-ledger.js';
+import type { UdpTransportStats } from './stats.js';
 import { stopReceiving } from './stop-receiving.js';
-
-/** Counters of a {@link UdpTransport}: the shared {@link TransportStats} plus UDP details. */
-export interface UdpTransportStats extends TransportStats {
-  /**
-   * (shared) Sends handed over while the socket's libuv send queue was not
-   * empty, i.e. behind a datagram the kernel refused with EAGAIN and libuv
-   * is retrying (the send returned `'queued'`).
-   */
-  readonly retried: number;
-  /** (shared) Datagrams waiting in libuv's send queue for the kernel to accept them, right now. */
-  readonly pending: number;
-  /** Sends handed to `node:dgram` whose completion has not been reported yet. */
-  readonly outstanding: number;
-  /** Bytes of those outstanding sends. */
-  readonly outstandingBytes: number;
-  /** Of `dropped`: sends refused because `maxPendingReplies`/`maxPendingBytes` was reached. */
-  readonly droppedPendingLimit: number;
-  /** Of `dropped`: sends given up after `socketTimeout` ms. */
-  readonly droppedTimeout: number;
-  /** Of `dropped`: sends whose completion reported an error (kernel refused). */
-  readonly droppedError: number;
-  /** Of `dropped`: datagrams larger than 65457 bytes, never sent. */
-  readonly droppedTooLarge: number;
-  /** Of `dropped`: sends attempted after `close()`, or cancelled by it. */
-  readonly droppedClosed: number;
-  /** Sends given up after `socketTimeout` that the kernel accepted later anyway (not counted as `sent`). */
-  readonly lateSent: number;
-}
 
 const WHOLE: DatagramInfo = Object.freeze({ truncated: false });
 const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
@@ -49,7 +23,6 @@ const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
  * longer would mean a cut one.
  */
 const MAX_UDP_PAYLOAD = 65527;
-const INITIAL_RING_CAPACITY = 16;
 
 /** Sockets a transport has closed, to tell them apart on a second adoption. */
 const closedSockets = new WeakSet<Socket>();
@@ -87,31 +60,14 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     | undefined;
   #messageListenerRef: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
 
-  // Counters.
+  // Counters (those of outstanding sends are the ledger's).
   #received = 0;
   #truncated = 0;
-  #sent = 0;
   #retried = 0;
   #droppedPendingLimit = 0;
-  #droppedTimeout = 0;
-  #droppedError = 0;
   #droppedTooLarge = 0;
-  #droppedClosed = 0;
-  #lateSent = 0;
-
-  // Outstanding sends, oldest first, in a ring (sizes and start times).
-  // node:dgram completes sends of one socket in the order they were made
-  // (IP-literal peers only, see send()), so the oldest completion is the
-  // head. Growth is by doubling, up to maxPendingReplies.
-  #ringSize: Int32Array = new Int32Array(INITIAL_RING_CAPACITY);
-  #ringTime: Float64Array = new Float64Array(INITIAL_RING_CAPACITY);
-  #ringMask = INITIAL_RING_CAPACITY - 1;
-  #head = 0;
-  #outstanding = 0;
-  #outstandingBytes = 0;
-  /** The first `#givenUp` outstanding sends have passed socketTimeout and are already counted dropped. */
-  #givenUp = 0;
-  #timer: NodeJS.Timeout | undefined;
+  /** Outstanding sends (IP-literal peers only, see send()), completions and timeouts. */
+  readonly #ledger: SendLedger;
 
   /**
    * Takes over `socket`, which must be a bound `dgram.Socket` (bound here, or
@@ -127,6 +83,29 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
       throw invalidArgument('socket is already owned by another transport');
     }
     this.#options = resolveOptions(options);
+    this.#ledger = new SendLedger(this.#options.socketTimeout, {
+      closed: () => this.#closed,
+      failed: (error) =>
+        this.#report(
+          new UdpTransportError(
+            'SEND_FAILED',
+            `send from ${this.address} failed: ${error.message}`,
+            {
+              address: this.address,
+              cause: error,
+              ...systemCodeDetail(error),
+            },
+          ),
+        ),
+      timedOut: (count, timeout) =>
+        this.#warn(
+          new UdpTransportError(
+            'SEND_TIMEOUT',
+            `${count} replies from ${this.address} not completed within ${timeout} ms: counted dropped`,
+            { address: this.address },
+          ),
+        ),
+    });
     let local: { address: string; port: number; family: string };
     try {
       local = socket.address();
@@ -167,7 +146,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
           : this.#guardedMessageListener(onMessage, onError);
       socket.on('message', this.#messageListenerRef);
     }
-    this.#applyBufferSizes();
+    applyBufferSizes(socket, this.#options, this.address, (warning) => this.#warn(warning));
   }
 
   /**
@@ -193,7 +172,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     this.#checkPeer(peer);
     const { address, port } = peer;
     if (this.#closed) {
-      this.#droppedClosed++;
+      this.#ledger.droppedClosed++;
       return 'dropped';
     }
     const length = data.byteLength;
@@ -208,16 +187,17 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
       );
       return 'dropped';
     }
+    const ledger = this.#ledger;
     if (
-      this.#outstanding >= this.#options.maxPendingReplies ||
-      this.#outstandingBytes + length > this.#options.maxPendingBytes
+      ledger.outstanding >= this.#options.maxPendingReplies ||
+      ledger.outstandingBytes + length > this.#options.maxPendingBytes
     ) {
       this.#droppedPendingLimit++;
       if (this.#options.onWarning !== undefined) {
         this.#warn(
           new UdpTransportError(
             'PENDING_LIMIT',
-            `reply to ${formatUdpAddress(address, port, this.family)} dropped: ${this.#outstanding} replies (${this.#outstandingBytes} bytes) outstanding`,
+            `reply to ${formatUdpAddress(address, port, this.family)} dropped: ${ledger.outstanding} replies (${ledger.outstandingBytes} bytes) outstanding`,
             { address: formatUdpAddress(address, port, this.family) },
           ),
         );
@@ -226,7 +206,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     }
     // Recorded before the hand-over so that even a completion reported at
     // once finds its entry.
-    this.#push(length);
+    ledger.push(length);
     if (this.#connecting !== undefined) {
       // node:dgram would send this by address once the connect completed,
       // which libuv refuses (EISCONN): it waits for the connect instead.
@@ -263,16 +243,12 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
       // libuv tries a synchronous sendmsg first unless datagrams are already
       // waiting in its queue (they got EAGAIN); then this one waits behind them.
       queued = this.#socket.getSendQueueCount() > 0;
-      if (toConnected) this.#socket.send(data, this.#onSendDone);
-      else this.#socket.send(data, port, address, this.#onSendDone);
+      if (toConnected) this.#socket.send(data, this.#ledger.onSendDone);
+      else this.#socket.send(data, port, address, this.#ledger.onSendDone);
     } catch (error) {
       // The socket was closed underneath us (its 'close' event is still to
       // come, and counts whatever is still outstanding as dropped).
-      if (last) {
-        this.#outstanding--;
-        this.#outstandingBytes -= data.byteLength;
-        this.#droppedError++;
-      }
+      if (last) this.#ledger.failNewest(data.byteLength);
       this.#report(
         new UdpTransportError('SEND_FAILED', `send from ${this.address} failed: ${String(error)}`, {
           address: this.address,
@@ -393,7 +369,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     if (this.#closePromise !== undefined) return this.#closePromise;
     this.#closed = true;
     this.#removeMessageListener();
-    this.#clearTimer();
+    this.#ledger.clearTimer();
     const connecting = this.#connecting;
     // Sends waiting for a connect are never handed over: close counts them dropped.
     this.#waiting = undefined;
@@ -482,26 +458,27 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
         pending = 0;
       }
     }
+    const ledger = this.#ledger;
     return {
       received: this.#received,
       truncated: this.#truncated,
-      sent: this.#sent,
+      sent: ledger.sent,
       retried: this.#retried,
       dropped:
         this.#droppedPendingLimit +
-        this.#droppedTimeout +
-        this.#droppedError +
+        ledger.droppedTimeout +
+        ledger.droppedError +
         this.#droppedTooLarge +
-        this.#droppedClosed,
+        ledger.droppedClosed,
       pending,
-      outstanding: this.#outstanding,
-      outstandingBytes: this.#outstandingBytes,
+      outstanding: ledger.outstanding,
+      outstandingBytes: ledger.outstandingBytes,
       droppedPendingLimit: this.#droppedPendingLimit,
-      droppedTimeout: this.#droppedTimeout,
-      droppedError: this.#droppedError,
+      droppedTimeout: ledger.droppedTimeout,
+      droppedError: ledger.droppedError,
       droppedTooLarge: this.#droppedTooLarge,
-      droppedClosed: this.#droppedClosed,
-      lateSent: this.#lateSent,
+      droppedClosed: ledger.droppedClosed,
+      lateSent: ledger.lateSent,
     };
   }
 
@@ -539,104 +516,6 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     };
   }
 
-  // --- send accounting -------------------------------------------------------
-
-  #push(length: number): void {
-    if (this.#outstanding > this.#ringMask) this.#grow();
-    const index = (this.#head + this.#outstanding) & this.#ringMask;
-    this.#ringSize[index] = length;
-    this.#ringTime[index] = performance.now();
-    this.#outstanding++;
-    this.#outstandingBytes += length;
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(this.#sweep, this.#options.socketTimeout);
-      this.#timer.unref();
-    }
-  }
-
-  #grow(): void {
-    const capacity = (this.#ringMask + 1) * 2;
-    const sizes = new Int32Array(capacity);
-    const times = new Float64Array(capacity);
-    for (let i = 0; i < this.#outstanding; i++) {
-      const from = (this.#head + i) & this.#ringMask;
-      sizes[i] = this.#ringSize[from] ?? 0;
-      times[i] = this.#ringTime[from] ?? 0;
-    }
-    this.#ringSize = sizes;
-    this.#ringTime = times;
-    this.#ringMask = capacity - 1;
-    this.#head = 0;
-  }
-
-  /** The one completion callback of every send (no closure per datagram). */
-  readonly #onSendDone = (error: Error | null): void => {
-    if (this.#outstanding === 0) return; // accounted for at close already
-    const length = this.#ringSize[this.#head] ?? 0;
-    this.#head = (this.#head + 1) & this.#ringMask;
-    this.#outstanding--;
-    this.#outstandingBytes -= length;
-    if (this.#givenUp > 0) {
-      // Counted dropped at its deadline already.
-      this.#givenUp--;
-      if (!error) this.#lateSent++;
-      return;
-    }
-    if (!error) {
-      this.#sent++;
-      return;
-    }
-    if (this.#closed) {
-      this.#droppedClosed++; // cancelled by close (ECANCELED)
-      return;
-    }
-    this.#droppedError++;
-    this.#report(
-      new UdpTransportError('SEND_FAILED', `send from ${this.address} failed: ${error.message}`, {
-        address: this.address,
-        cause: error,
-        ...systemCodeDetail(error),
-      }),
-    );
-  };
-
-  /** Gives up outstanding sends older than socketTimeout; re-arms for the next oldest. */
-  readonly #sweep = (): void => {
-    this.#timer = undefined;
-    if (this.#closed) return;
-    const timeout = this.#options.socketTimeout;
-    const now = performance.now();
-    let newlyGivenUp = 0;
-    while (this.#givenUp < this.#outstanding) {
-      const started = this.#ringTime[(this.#head + this.#givenUp) & this.#ringMask] ?? 0;
-      if (started + timeout > now) break;
-      this.#givenUp++;
-      newlyGivenUp++;
-    }
-    if (newlyGivenUp > 0) {
-      this.#droppedTimeout += newlyGivenUp;
-      this.#warn(
-        new UdpTransportError(
-          'SEND_TIMEOUT',
-          `${newlyGivenUp} replies from ${this.address} not completed within ${timeout} ms: counted dropped`,
-          { address: this.address },
-        ),
-      );
-    }
-    if (this.#givenUp < this.#outstanding) {
-      const oldest = this.#ringTime[(this.#head + this.#givenUp) & this.#ringMask] ?? now;
-      this.#timer = setTimeout(this.#sweep, Math.max(0, oldest + timeout - now));
-      this.#timer.unref();
-    }
-  };
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
   // --- lifecycle ------------------------------------------------------------
 
   readonly #onSocketError = (error: Error): void => {
@@ -655,15 +534,12 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
 
   #finishClose(): void {
     this.#closed = true;
-    this.#clearTimer();
+    this.#ledger.clearTimer();
     closedSockets.add(this.#socket);
     adoptedSockets.delete(this.#socket);
     // Whatever never completed (node:dgram drops sends issued after close
     // without calling back) is dropped now.
-    this.#droppedClosed += this.#outstanding - this.#givenUp;
-    this.#outstanding = 0;
-    this.#outstandingBytes = 0;
-    this.#givenUp = 0;
+    this.#ledger.dropAll();
     this.#socket.removeListener('close', this.#onSocketClose);
     this.#removeMessageListener();
     // Keep the 'error' listener: an error emitted late must not crash the process.
@@ -681,51 +557,6 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     }
   }
 
-  #applyBufferSizes(): void {
-    const { receiveBufferSize, sendBufferSize } = this.#options;
-    if (receiveBufferSize !== undefined) {
-      this.#applyBufferSize('receive', receiveBufferSize);
-    }
-    if (sendBufferSize !== undefined) {
-      this.#applyBufferSize('send', sendBufferSize);
-    }
-  }
-
-  #applyBufferSize(which: 'receive' | 'send', requested: number): void {
-    let granted: number;
-    try {
-      if (which === 'receive') {
-        this.#socket.setRecvBufferSize(requested);
-        granted = this.#socket.getRecvBufferSize();
-      } else {
-        this.#socket.setSendBufferSize(requested);
-        granted = this.#socket.getSendBufferSize();
-      }
-    } catch (error) {
-      this.#warn(
-        new UdpTransportError(
-          'BUFFER_SIZE',
-          `${this.address}: cannot set the ${which} buffer size`,
-          {
-            address: this.address,
-            cause: error,
-          },
-        ),
-      );
-      return;
-    }
-    // Linux reports twice the granted size (bookkeeping overhead included).
-    if (granted < requested) {
-      this.#warn(
-        new UdpTransportError(
-          'BUFFER_SIZE',
-          `${this.address}: ${which} buffer is ${granted} bytes, ${requested} requested (raise net.core.${which === 'receive' ? 'rmem_max' : 'wmem_max'})`,
-          { address: this.address },
-        ),
-      );
-    }
-  }
-
   #report(error: UdpTransportError): void {
     const { onError } = this.#options;
     if (onError !== undefined) onError(error);
@@ -735,9 +566,4 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     const { onWarning } = this.#options;
     if (onWarning !== undefined) onWarning(warning);
   }
-}
-
-function systemCodeDetail(error: Error): { systemCode?: string } {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? { systemCode: code } : {};
 }

@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+export { openFds as openDescriptors, waitFor } from '@mi-datagram/test-helpers';
+
 import {
   bindUdpSocket,
   openUdpReplySocket,
@@ -97,22 +98,6 @@ export async function bindEchoServer(
 
 export function peerOf(transport: UdpTransport): UdpPeer {
   return { address: transport.host, port: transport.port, family: transport.family };
-}
-
-export function openDescriptors(): number {
-  return readdirSync('/proc/self/fd').length;
-}
-
-export async function waitFor(
-  predicate: () => boolean,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Bytes 0..n-1 modulo 251 (a prime, so shifts and truncations show). */

@@ -1,19 +1,20 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir, type TempDir } from '@mi-datagram/test-helpers';
 import { afterEach } from 'vitest';
 import type { UnixPeer, UnixTransport } from '../src/index.js';
 
-const dirs: string[] = [];
+export { openFds, waitFor } from '@mi-datagram/test-helpers';
+
+const dirs: TempDir[] = [];
 const transports: UnixTransport[] = [];
 
 /** A fresh private directory, removed after the test. */
 export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tu-test-'));
+  const dir = makeTempDir('tu-test-');
   dirs.push(dir);
-  return dir;
+  return dir.path;
 }
 
 /** Closes `t` after the test (close is idempotent). */
@@ -24,7 +25,7 @@ export function track<T extends UnixTransport>(t: T): T {
 
 afterEach(async () => {
   await Promise.all(transports.splice(0).map((t) => t.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) dir.remove();
 });
 
 export interface Received {
@@ -45,23 +46,6 @@ export function recorder(): {
       messages.push({ data: data.slice(), peer, truncated: info.truncated });
     },
   };
-}
-
-/** Polls `check` until it returns true, or fails after `timeoutMs` (generous by design). */
-export async function waitFor(
-  check: () => boolean,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-export function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
 }
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -1,16 +1,17 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childrenOf, makeTempDir } from '@mi-datagram/test-helpers';
 import { openUnixReplySocket, type UnixTransport } from '@mi-datagram/transport-unix';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { WorkerPool } from '../dist/index.js';
 
+export { childrenOf, isAlive, waitFor } from '@mi-datagram/test-helpers';
+
 export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'wp-test-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const { path, remove } = makeTempDir('wp-test-');
+  return { dir: path, cleanup: async () => remove() };
 }
 
 /**
@@ -34,52 +35,6 @@ export function expectNoChildrenAfterEach(): void {
   afterEach(async () => {
     expect(await childrenOf(process.pid)).toEqual([]);
   });
-}
-
-/** Alive and not a zombie (a reaped-later orphan is as good as gone). */
-export async function isAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-/** Live (non-zombie) processes whose parent is `ppid`. */
-export async function childrenOf(ppid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === ppid && fields[0] !== 'Z' && fields[0] !== 'X')
-        found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A client socket that sends text requests to the pool and matches replies by a tag. */

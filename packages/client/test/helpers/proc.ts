@@ -1,72 +1,31 @@
 /** Spawning the real programs (server, `mi` CLI) for end-to-end tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  makeTempDir,
+  type Running,
+  type RunOptions,
+  runNode,
+  type TempDir,
+} from '@mi-datagram/test-helpers';
+
+export {
+  openFds,
+  type Running,
+  type RunOptions,
+  type RunResult,
+  runNode,
+} from '@mi-datagram/test-helpers';
 
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CLI = join(REPO, 'packages/client/dist/cli.js');
 export const SERVER_CLI = join(REPO, 'packages/server/dist/cli.js');
 export const EXAMPLE_COMMANDS = join(REPO, 'packages/server/examples/commands.mjs');
 
-export interface RunResult {
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: Buffer;
-  readonly stderr: string;
-}
-
-export interface RunOptions {
-  readonly env?: Readonly<Record<string, string>>;
-  readonly uid?: number;
-  readonly gid?: number;
-  readonly timeoutMs?: number;
-  readonly cwd?: string;
-}
-
-/** A running process: await it for its result; `child` to signal it. */
-export type Running = Promise<RunResult> & { readonly child: ChildProcess };
-
 /** Runs `mi ARGS…` to completion. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Running {
   return runNode([CLI, ...args], options);
-}
-
-export function runNode(args: readonly string[], options: RunOptions = {}): Running {
-  let started: ChildProcess | undefined;
-  const result = new Promise<RunResult>((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (v !== undefined && k !== 'MI_SOCKET') env[k] = v;
-    }
-    Object.assign(env, options.env ?? {});
-    const child = spawn(process.execPath, args, {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      ...(options.uid === undefined ? {} : { uid: options.uid }),
-      ...(options.gid === undefined ? {} : { gid: options.gid }),
-    });
-    started = child;
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({
-        status,
-        signal,
-        stdout: Buffer.concat(out),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
-  if (started === undefined) throw new Error('spawn did not run');
-  return Object.assign(result, { child: started });
 }
 
 export interface SpawnedServer {
@@ -122,12 +81,6 @@ export function spawnServer(
 }
 
 /** A fresh private directory under the OS temp dir, and its removal. */
-export function tempDir(prefix = 'mi-client-'): { readonly path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-/** Open descriptors of this process. */
-export function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
+export function tempDir(prefix = 'mi-client-'): TempDir {
+  return makeTempDir(prefix);
 }
