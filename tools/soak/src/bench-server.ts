@@ -59,7 +59,12 @@ try {
   mkdirSync(dirname(svgPath), { recursive: true });
   if (from === null) {
     const file = svgPath.replace(/\.svg$/, '.json');
-    writeFileSync(file, `${JSON.stringify({ subtitle, rows }, null, 2)}\n`);
+    // Number lists on one line, as the formatter (biome) wants them.
+    const json = JSON.stringify({ subtitle, rows }, null, 2).replace(
+      /\[\s+([\d.,\s]+?)\s+\]/g,
+      (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`,
+    );
+    writeFileSync(file, `${json}\n`);
   }
   writeFileSync(
     svgPath,
