@@ -12,15 +12,17 @@
 //        pnpm --filter @mi-datagram/server bench:pool   (`--pool`: children_count 1
 //        vs 2 with `version`, `which` and the CPU-heavy `burn` of bench/commands.mjs,
 //        K = 16, over UNIX and UDP, next to the original's scaling)
-//        node bench/run.mjs --matrix [--json FILE]   (UNIX/UDP × children_count 1/2 ×
-//        version/which, K = BENCH_K or 16, RSS of every server process after each cell,
-//        next to the raw transport echo; `pnpm bench:server` at the root draws it)
+//        node bench/run.mjs --matrix [--json FILE]   (the cells of issue 16: legacy and
+//        JSON-RPC × UNIX/UDP × children_count 1/2, K = 16 and K = 1, next to the C echo
+//        server of the same run; see bench/matrix.mjs; `pnpm bench:server` at the root
+//        draws it)
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchMatrix } from './matrix.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const shared = join(here, '../../../../shared/bench');
@@ -212,64 +214,23 @@ function treeRssKiB(pid) {
   }
 }
 
-/** `--matrix`: UNIX/UDP × children_count 1/2 × version/which, and the raw transport echo. */
-async function benchMatrix() {
-  const k = Number(process.env.BENCH_K ?? 16);
-  const out = [];
-  for (const transport of ['unix', 'udp']) {
-    const addr = (name) => (transport === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0');
-    for (const children of [1, 2]) {
-      const server = await start(
-        process.execPath,
-        [
-          cli,
-          '--socket-name',
-          addr(`m${children}`),
-          '--children-count',
-          String(children),
-          '--log-level',
-          '1',
-        ],
-        /listening on (\S+)/,
-      );
-      for (const [what, request] of [
-        ['version', ':version:\\n'],
-        ['which', ':which:\\n'],
-      ]) {
-        const r = measure(server.address, k, request);
-        const rssKiB = treeRssKiB(server.child.pid);
-        out.push({ transport, what, children, K: k, ...r, rssKiB, errors: r.errors + r.timeouts });
-      }
-      await stop(server.child);
-    }
-    const echo = await start(
-      process.execPath,
-      [join(here, 'transport-echo.mjs'), addr('echo')],
-      /listening on (\S+)/,
-    );
-    const r = measure(echo.address, k, ':version:\\n', ':version:');
-    const rssKiB = treeRssKiB(echo.child.pid);
-    out.push({
-      transport,
-      what: 'transport echo',
-      children: 0,
-      K: k,
-      ...r,
-      rssKiB,
-      errors: r.errors + r.timeouts,
-    });
-    await stop(echo.child);
-  }
-  console.log(
-    `mi-datagram-server matrix: loadgen.c closed loop, K=${k}, ${duration} s per cell (+1 s warm-up), median of ${repeat}`,
-  );
-  console.table(out.map(({ timeouts, ...row }) => row));
-  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(out, null, 2)}\n`);
-}
-
 try {
   if (poolMode) await benchPool();
-  if (matrixMode) await benchMatrix();
+  if (matrixMode) {
+    await benchMatrix({
+      dir,
+      loadgen,
+      echoC,
+      cli,
+      benchCommands,
+      duration,
+      repeat,
+      start,
+      stop,
+      treeRssKiB,
+      jsonOut,
+    });
+  }
   for (const transport of poolMode || matrixMode ? [] : ['unix', 'udp']) {
     const addr = (name) => (transport === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0');
     // 1. the server (children_count 1), core commands

@@ -1,13 +1,14 @@
 /**
- * `pnpm bench:server`: requests/s, p50/p99 and RSS for UNIX/UDP × children
- * 1/2 × `version`/`which`, next to the raw-transport echo baseline of the same
- * run, as a table and as docs/bench-server.svg.
+ * `pnpm bench:server`: requests/s, p50/p99 and RSS for legacy and JSON-RPC ×
+ * UNIX/UDP × children 1/2 (K=16) and the K=1 latency cells, next to the C echo
+ * server of the same run (and OpenSIPS when BENCH_OPENSIPS names a binary), as
+ * a table and as docs/bench-server.svg.
  *
  * The measuring is done by the server package's own harness
  * (packages/server/bench/run.mjs `--matrix`: loadgen.c compiled at run time,
- * closed loop, K = 16); this script only runs it, prints the table and draws
+ * closed loop, see bench/matrix.mjs); this script only runs it, prints the table and draws
  * the chart. BENCH_DURATION (s per cell, default 3) and BENCH_REPEAT (median
- * of N, default 1) are passed through; `--svg FILE` writes elsewhere (the rows
+ * of N rounds, default 3) are passed through; `--svg FILE` writes elsewhere (the rows
  * go next to it as .json); `--from FILE.json` redraws saved rows without measuring.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchTable } from './bench-table.js';
 import { SERVER_CLI } from './server-process.js';
 import { type BenchRow, benchSvg } from './svg-chart.js';
 
@@ -28,7 +30,7 @@ const fromIndex = args.indexOf('--from');
 const from = fromIndex >= 0 ? (args[fromIndex + 1] ?? null) : null;
 const runMjs = join(dirname(SERVER_CLI), '../bench/run.mjs');
 const duration = process.env.BENCH_DURATION ?? '3';
-const repeat = process.env.BENCH_REPEAT ?? '1';
+const repeat = process.env.BENCH_REPEAT ?? '3';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mi-bench-server-'));
 const jsonPath = join(tmp, 'rows.json');
@@ -48,30 +50,27 @@ try {
     | BenchRow[]
     | { readonly subtitle: string; readonly rows: BenchRow[] };
   const rows = Array.isArray(saved) ? saved : saved.rows;
-  const lines = [
-    '| transport | request | children | req/s | p50 µs | p99 µs | RSS MiB (all server processes) | errors |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.transport} | ${r.what === 'transport echo' ? 'raw transport echo (baseline)' : `\`${r.what}\``} | ${r.children || '—'} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.rssKiB === null ? '?' : (r.rssKiB / 1024).toFixed(1)} | ${r.errors} |`,
-    );
-  }
+  const lines = benchTable(rows);
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const subtitle = Array.isArray(saved)
-    ? `${when} UTC, ${cpus().length} CPUs, loadgen.c K=16, ${duration} s per cell, median of ${repeat}; same run for every bar`
+    ? `${when} UTC, ${cpus().length} CPUs, loadgen.c closed loop, ${duration} s per cell, median of ${repeat} round-robin rounds; same run for every bar`
     : saved.subtitle;
   process.stdout.write(`\nmi-datagram-server, ${subtitle}\n\n${lines.join('\n')}\n`);
   mkdirSync(dirname(svgPath), { recursive: true });
   if (from === null) {
     const file = svgPath.replace(/\.svg$/, '.json');
-    writeFileSync(file, `${JSON.stringify({ subtitle, rows }, null, 2)}\n`);
+    // Number lists on one line, as the formatter (biome) wants them.
+    const json = JSON.stringify({ subtitle, rows }, null, 2).replace(
+      /\[\s+([\d.,\s]+?)\s+\]/g,
+      (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`,
+    );
+    writeFileSync(file, `${json}\n`);
   }
   writeFileSync(
     svgPath,
     benchSvg(
       rows,
-      'mi-datagram-server: requests/s by transport, command and children_count',
+      'mi-datagram-server: requests/s (K=16) by transport, protocol, command and children_count',
       subtitle,
     ),
   );

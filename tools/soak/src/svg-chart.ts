@@ -1,16 +1,20 @@
 /** A grouped bar chart as a standalone SVG (no chart library): the bench:server figures. */
 
 export interface BenchRow {
+  /** `legacy` / `jsonrpc` (our server), `echo` (echo_server.c, the baseline), `opensips` (optional). */
+  readonly protocol: 'legacy' | 'jsonrpc' | 'echo' | 'opensips';
   readonly transport: 'unix' | 'udp';
-  /** `version`, `which`, or `transport echo` (the raw-transport baseline). */
+  /** `version`, `which`, `ps`, or `echo_server.c`. */
   readonly what: string;
-  /** children_count; the baseline has none (0). */
+  /** children_count; the echo server has none (0). */
   readonly children: number;
   readonly K: number;
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
-  /** Sum of VmRSS of every server process at the end of the cell, KiB (null: unknown). */
+  /** req/s over the echo server's req/s with the same K in the same run. */
+  readonly vsEcho: number;
+  /** Sum of VmRSS of every server process at the end of the run, KiB (null: unknown). */
   readonly rssKiB: number | null;
   readonly errors: number;
 }
@@ -27,27 +31,54 @@ function niceStep(max: number): number {
 const COLORS: Record<string, string> = {
   'children 1': '#4e79a7',
   'children 2': '#f28e2b',
-  'transport echo': '#9c9c9c',
+  OpenSIPS: '#59a14f',
+  'echo_server.c': '#9c9c9c',
+};
+
+const LEGEND: Record<string, string> = {
+  'children 1': 'mi-datagram, children_count 1',
+  'children 2': 'mi-datagram, children_count 2',
+  OpenSIPS: 'OpenSIPS 3.6, children_count 1',
+  'echo_server.c': 'C echo server (baseline)',
 };
 
 function seriesOf(r: BenchRow): string {
-  return r.what === 'transport echo' ? 'transport echo' : `children ${r.children}`;
+  if (r.protocol === 'echo') return 'echo_server.c';
+  if (r.protocol === 'opensips') return 'OpenSIPS';
+  return `children ${r.children}`;
 }
 
+const GROUPS = [
+  ['legacy', 'version'],
+  ['legacy', 'which'],
+  ['jsonrpc', 'version'],
+  ['jsonrpc', 'which'],
+  ['jsonrpc', 'ps'],
+  ['echo', 'echo_server.c'],
+] as const;
+
+/** The K=16 throughput cells as grouped bars (the K=1 latency cells are in the table only). */
 export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: string): string {
   const groups: { label: string; sub: string; bars: BenchRow[] }[] = [];
   for (const transport of ['unix', 'udp'] as const) {
-    for (const what of ['version', 'which', 'transport echo']) {
+    for (const [protocol, what] of GROUPS) {
       const bars = rows
-        .filter((r) => r.transport === transport && r.what === what)
-        .sort((a, b) => a.children - b.children);
+        .filter(
+          (r) =>
+            r.K === 16 &&
+            r.transport === transport &&
+            r.what === what &&
+            (r.protocol === protocol || (protocol === 'jsonrpc' && r.protocol === 'opensips')),
+        )
+        .sort((a, b) => seriesOf(a).localeCompare(seriesOf(b)));
       if (bars.length > 0) {
-        groups.push({ label: `${transport.toUpperCase()}`, sub: what, bars });
+        const label = `${transport.toUpperCase()}${protocol === 'echo' ? '' : ` ${protocol === 'legacy' ? 'legacy' : 'JSON-RPC'}`}`;
+        groups.push({ label, sub: what, bars });
       }
     }
   }
-  const barW = 60;
-  const gap = 8;
+  const barW = 46;
+  const gap = 6;
   const groupGap = 40;
   const left = 70;
   const top = 70;
@@ -106,9 +137,9 @@ export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: str
   for (const [name, color] of Object.entries(COLORS)) {
     out.push(
       `<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${color}"/>`,
-      `<text x="${lx + 17}" y="${ly}">${esc(name === 'transport echo' ? 'raw transport echo (no pipeline), baseline' : `server, children_count ${name.slice(-1)}`)}</text>`,
+      `<text x="${lx + 17}" y="${ly}">${esc(LEGEND[name] ?? name)}</text>`,
     );
-    lx += name === 'transport echo' ? 280 : 180;
+    lx += 230;
   }
   out.push(
     `<text x="${left}" y="${ly + 22}" fill="#555">under each bar: p99 latency (µs) and RSS of all server processes after the cell</text>`,

@@ -56,6 +56,7 @@ export {
   jsonRpcResult,
   jsonRpcStandardError,
 } from './response.js';
+export { JsonRpcResultTemplate } from './result-template.js';
 export {
   JSONRPC_EMPTY_RESULT,
   jsonToReplyTree,

@@ -93,7 +93,7 @@ function simpleEscape(c: number): string | undefined {
  * Length of the well-formed UTF-8 sequence starting with a byte >= 0x80 at
  * `i` (2 to 4), or 0 when it is not one (Unicode 15, table 3-7).
  */
-function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+export function utf8SequenceLength(bytes: Uint8Array, i: number): number {
   const lead = bytes[i]!;
   let continuation: number;
   let low = 0x80;

@@ -6,6 +6,7 @@
 import type { MiArgument } from '../legacy/request-parser.js';
 import { encodeUtf8 } from '../legacy/text.js';
 import { isJsonCodecError } from './errors.js';
+import { readCommonJsonRpcRequest } from './fast-request.js';
 import { safeJsonParse } from './json-parse.js';
 import { stringifyJson } from './json-stringify.js';
 import {
@@ -16,7 +17,12 @@ import {
   type JsonValue,
   ownField,
 } from './json-value.js';
-import { JSON_MAX_DEPTH, JSONRPC_MAX_BATCH_SIZE, JSONRPC_MAX_DATAGRAM_SIZE } from './limits.js';
+import {
+  JSON_MAX_DEPTH,
+  JSON_MAX_DEPTH_CEILING,
+  JSONRPC_MAX_BATCH_SIZE,
+  JSONRPC_MAX_DATAGRAM_SIZE,
+} from './limits.js';
 import { type JsonRpcErrorResponse, type JsonRpcId, jsonRpcStandardError } from './response.js';
 
 /** Positional (array) or named (object) params. */
@@ -130,18 +136,60 @@ export function parseJsonRpcDatagram(
 ): JsonRpcParsed {
   const maxRequestSize = options.maxRequestSize ?? JSONRPC_MAX_DATAGRAM_SIZE;
   const maxBatchSize = options.maxBatchSize ?? JSONRPC_MAX_BATCH_SIZE;
-  if (options.truncated === true || data.length > maxRequestSize) {
-    const detail = options.truncated
-      ? 'the datagram was truncated'
-      : `request of ${data.length} bytes exceeds the ${maxRequestSize}-byte limit`;
-    return { kind: 'error', response: jsonRpcStandardError(null, 'REQUEST_TOO_LARGE', detail) };
+  const refused = refuseOversized(data, maxRequestSize, options.truncated === true);
+  if (refused !== null) return refused;
+  const maxDepth = options.maxDepth ?? JSON_MAX_DEPTH;
+  // The common request shape in one pass (fast-request.ts); anything else,
+  // errors included, goes to the full parser below.
+  // (A bad maxDepth is left to safeJsonParse's RangeError.)
+  if (Number.isInteger(maxDepth) && maxDepth >= 2 && maxDepth <= JSON_MAX_DEPTH_CEILING) {
+    const fast = readCommonJsonRpcRequest(data);
+    if (fast !== null) return fast;
   }
+  return parseFully(data, maxRequestSize, maxDepth, maxBatchSize);
+}
+
+/**
+ * {@link parseJsonRpcDatagram} without the one-pass reader: always the full
+ * parser. The reference the fast path is tested against; not exported from
+ * the package.
+ */
+export function parseJsonRpcDatagramFully(
+  data: Uint8Array,
+  options: JsonRpcParseOptions = {},
+): JsonRpcParsed {
+  const maxRequestSize = options.maxRequestSize ?? JSONRPC_MAX_DATAGRAM_SIZE;
+  const refused = refuseOversized(data, maxRequestSize, options.truncated === true);
+  if (refused !== null) return refused;
+  return parseFully(
+    data,
+    maxRequestSize,
+    options.maxDepth ?? JSON_MAX_DEPTH,
+    options.maxBatchSize ?? JSONRPC_MAX_BATCH_SIZE,
+  );
+}
+
+function refuseOversized(
+  data: Uint8Array,
+  maxRequestSize: number,
+  truncated: boolean,
+): JsonRpcParsed | null {
+  if (!truncated && data.length <= maxRequestSize) return null;
+  const detail = truncated
+    ? 'the datagram was truncated'
+    : `request of ${data.length} bytes exceeds the ${maxRequestSize}-byte limit`;
+  return { kind: 'error', response: jsonRpcStandardError(null, 'REQUEST_TOO_LARGE', detail) };
+}
+
+function parseFully(
+  data: Uint8Array,
+  maxRequestSize: number,
+  maxDepth: number,
+  maxBatchSize: number,
+): JsonRpcParsed {
   let value: JsonValue;
   try {
-    value = safeJsonParse(data, {
-      maxBytes: maxRequestSize,
-      maxDepth: options.maxDepth ?? JSON_MAX_DEPTH,
-    });
+    value = safeJsonParse(data, { maxBytes: maxRequestSize, maxDepth });
   } catch (e) {
     if (!isJsonCodecError(e)) throw e;
     return { kind: 'error', response: jsonRpcStandardError(null, 'PARSE_ERROR', e.message) };

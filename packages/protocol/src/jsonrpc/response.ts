@@ -7,6 +7,7 @@ import { isJsonCodecError, JSONRPC_ERRORS, type JsonRpcErrorKind } from './error
 import { stringifyJson, utf8ByteLength } from './json-stringify.js';
 import type { JsonValue } from './json-value.js';
 import { JSONRPC_MAX_DATAGRAM_SIZE, JSONRPC_MIN_RESPONSE_SIZE } from './limits.js';
+import { encodeReplyText } from './reply-bytes.js';
 
 /** A request id: a string, a number (`bigint` beyond 2^53) or `null`. */
 export type JsonRpcId = string | number | bigint | null;
@@ -137,12 +138,13 @@ export function encodeJsonRpcResponse(
   }
   if (response === undefined) return null;
   if (!isResponseArray(response)) {
-    let text = serializeSafely(response);
-    const size = utf8ByteLength(text);
-    if (size > maxSize) {
-      text = tooLarge(response.id, size, maxSize);
-      if (utf8ByteLength(text) > maxSize) text = tooLarge(null, size, maxSize);
-    }
+    // The text is well-formed (stringifyJson escapes lone surrogates): its
+    // encoded length is its size.
+    const bytes = encodeReplyText(serializeSafely(response));
+    const size = bytes.length;
+    if (size <= maxSize) return bytes;
+    let text = tooLarge(response.id, size, maxSize);
+    if (utf8ByteLength(text) > maxSize) text = tooLarge(null, size, maxSize);
     return encodeUtf8(text);
   }
   if (response.length === 0) return null;

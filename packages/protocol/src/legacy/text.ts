@@ -10,6 +10,7 @@ interface Utf8Decoder {
 }
 interface Utf8Encoder {
   encode(input: string): Uint8Array;
+  encodeInto(input: string, target: Uint8Array): { read: number; written: number };
 }
 declare const TextDecoder: new (
   label: 'utf-8',
@@ -55,6 +56,14 @@ export function decodeAll(bytes: Uint8Array): string {
 /** UTF-8 encoding; lone surrogates become U+FFFD (EF BF BD). */
 export function encodeUtf8(text: string): Uint8Array {
   return encoder.encode(text);
+}
+
+/**
+ * Writes the UTF-8 encoding of `text` into `target` (lone surrogates become
+ * U+FFFD); returns the bytes written. `target` must hold `3 * text.length`.
+ */
+export function encodeUtf8Into(text: string, target: Uint8Array): number {
+  return encoder.encodeInto(text, target).written;
 }
 
 /** Longest string encoded with a JS loop instead of a call into TextEncoder. */

@@ -3,9 +3,14 @@
  * registry, guard and handlers as the legacy path (src/request/jsonrpc.ts
  * runs them); the reply is always JSON, nothing for notifications.
  */
-import type { DatagramInfo, DatagramTransport } from '@mi-datagram/protocol';
+import {
+  type DatagramInfo,
+  type DatagramTransport,
+  parseJsonRpcDatagram,
+} from '@mi-datagram/protocol';
 import { admit } from './guard.js';
-import { serveJsonRpc } from './jsonrpc.js';
+import { serveParsedJsonRpc } from './jsonrpc.js';
+import { rememberConstantResult, sentConstantResult } from './jsonrpc-constant.js';
 import { describePeer } from './log.js';
 import { sendJsonRpc } from './send.js';
 import type { RequestState } from './state.js';
@@ -18,7 +23,16 @@ export function serveJsonRpcDatagram<Peer>(
   info: DatagramInfo,
   reusesBuffers: boolean,
 ): void {
-  const reply = serveJsonRpc(
+  // Never throws: a refused datagram is a value carrying its error response.
+  const parsed = parseJsonRpcDatagram(data, { truncated: info.truncated });
+  if (
+    parsed.kind === 'single' &&
+    parsed.item.ok &&
+    sentConstantResult(ctx, transport, peer, parsed.item.request)
+  ) {
+    return;
+  }
+  const reply = serveParsedJsonRpc(
     {
       registry: ctx.registry,
       logger: ctx.logger,
@@ -33,9 +47,9 @@ export function serveJsonRpcDatagram<Peer>(
       // Replies are counted by outcome here, not by their first byte (send.ts).
       onResponse: (errorCode) => ctx.metrics.countJsonRpc(errorCode),
       shared: ctx.shared,
+      onConstantResult: (entry, result) => rememberConstantResult(ctx, entry, result),
     },
-    data,
-    info.truncated,
+    parsed,
     // Handlers may keep `request.datagram` past this call.
     reusesBuffers ? data.slice() : data,
   );

@@ -10,39 +10,37 @@
  */
 import {
   encodeJsonRpcResponse,
-  JSONRPC_EMPTY_RESULT,
-  JSONRPC_MAX_DATAGRAM_SIZE,
-  type JsonRpcId,
   type JsonRpcItem,
+  type JsonRpcParsed,
   type JsonRpcResponse,
   type JsonValue,
-  jsonRpcError,
-  jsonRpcResult,
   jsonRpcStandardError,
   type MiArgument,
-  type MiNode,
   paramsToArguments,
   parseJsonRpcDatagram,
-  TRANSPORT_ERROR_LINES,
   type TransportErrorKind,
-  treeToJson,
 } from '@mi-datagram/protocol';
 import {
   type CommandRegistry,
-  InvalidParamsError,
-  invalidParamsJsonError,
-  isInvalidParamsError,
   type MiRequest,
   type MiSharedStore,
   matchJsonParams,
   type RegisteredCommand,
 } from '../commands/index.js';
-import { isMiError, isThenable } from '../common/index.js';
+import { isThenable } from '../common/index.js';
 import { LOG_LEVEL, type Logger } from '../ops/index.js';
 import { HandlerRun } from './deadline.js';
 import type { GatedRun, WorkGate } from './gate.js';
-import { checkJson, treeProblem } from './results.js';
+import {
+  failureResponse,
+  internalError,
+  paramsErrorResponse,
+  refusalError,
+  resultResponse,
+} from './jsonrpc-responses.js';
 import { ServedRequest } from './served-request.js';
+
+export { refusalError } from './jsonrpc-responses.js';
 
 /** The guard of the listener the datagram came in on, bound to its peer; `null` = allowed. */
 export type JsonRpcGuard = (
@@ -76,6 +74,12 @@ export interface JsonRpcContext {
   readonly onResponse?: (errorCode: number | null) => void;
   /** What handlers see as `request.shared`. */
   readonly shared: MiSharedStore;
+  /**
+   * Called with the result of a successful call of a `constantReply`
+   * command (core `version`, `which`), which the caller may encode once
+   * and reuse (jsonrpc-constant.ts).
+   */
+  readonly onConstantResult?: (command: RegisteredCommand, result: JsonValue) => void;
 }
 
 /** The answer to one request object: a response, or `undefined` for a notification. */
@@ -88,128 +92,6 @@ const NO_ARGS: readonly MiArgument[] = Object.freeze([]);
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return value instanceof Promise;
-}
-
-/**
- * The error a guard refusal becomes: the code and text of its legacy line
- * (`403 Permission denied\n` → `{code: 403, message: "Permission denied"}`).
- */
-export function refusalError(id: JsonRpcId, kind: TransportErrorKind): JsonRpcResponse {
-  const line = TRANSPORT_ERROR_LINES[kind];
-  const space = line.indexOf(' ');
-  return jsonRpcError(id, Number(line.slice(0, space)), line.slice(space + 1, -1));
-}
-
-// ---------------------------------------------------------------------------
-// One request
-
-function internalError(id: JsonRpcId): JsonRpcResponse {
-  return jsonRpcStandardError(id, 'INTERNAL_ERROR');
-}
-
-function invalidResult(
-  ctx: JsonRpcContext,
-  entry: RegisteredCommand,
-  id: JsonRpcId,
-  problem: string,
-): JsonRpcResponse {
-  ctx.logger.error('command handler returned an invalid reply', {
-    command: entry.name,
-    module: entry.module,
-    protocol: 'jsonrpc',
-    problem,
-  });
-  return internalError(id);
-}
-
-/** `-32602 Invalid params` with the error's text as `data`, as OpenSIPS 3 answers. */
-function paramsErrorResponse(id: JsonRpcId, error: InvalidParamsError): JsonRpcResponse {
-  const { code, message, data } = invalidParamsJsonError(error);
-  return jsonRpcError(id, code, message, data);
-}
-
-/** A handler's result (anything) as the response to request `id`. */
-function resultResponse(
-  ctx: JsonRpcContext,
-  entry: RegisteredCommand,
-  id: JsonRpcId,
-  result: unknown,
-): JsonRpcResponse {
-  if (result === undefined || result === null) return jsonRpcResult(id, JSONRPC_EMPTY_RESULT);
-  if (typeof result !== 'object' || Array.isArray(result)) {
-    return invalidResult(ctx, entry, id, `returned a ${typeof result}, not a result object`);
-  }
-  const r = result as {
-    code?: unknown;
-    reason?: unknown;
-    nodes?: unknown;
-    json?: unknown;
-    paramsError?: unknown;
-  };
-  if (typeof r.paramsError === 'string') {
-    return paramsErrorResponse(id, new InvalidParamsError(r.paramsError));
-  }
-  const code = r.code === undefined ? 200 : r.code;
-  if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 999) {
-    return invalidResult(ctx, entry, id, `status code must be an integer 100..999`);
-  }
-  const reason = r.reason === undefined ? (code === 200 ? 'OK' : '') : r.reason;
-  if (typeof reason !== 'string' || reason.includes('\n')) {
-    return invalidResult(ctx, entry, id, 'reason must be a string without a newline');
-  }
-  const success = code >= 200 && code <= 299;
-  if (r.json !== undefined) {
-    const json = r.json as JsonValue;
-    try {
-      checkJson(json);
-    } catch (error) {
-      if (error instanceof RangeError) return tooLarge(ctx, entry, id);
-      return invalidResult(ctx, entry, id, error instanceof Error ? error.message : String(error));
-    }
-    return success ? jsonRpcResult(id, json) : jsonRpcError(id, code, reason, json);
-  }
-  const nodes = r.nodes === undefined || r.nodes === null ? [] : r.nodes;
-  const problem = treeProblem(nodes);
-  if (problem === 'too large') return tooLarge(ctx, entry, id);
-  if (problem !== null) return invalidResult(ctx, entry, id, problem);
-  const tree = nodes as readonly MiNode[];
-  if (success)
-    return jsonRpcResult(id, tree.length === 0 ? JSONRPC_EMPTY_RESULT : treeToJson(tree));
-  return tree.length === 0
-    ? jsonRpcError(id, code, reason)
-    : jsonRpcError(id, code, reason, treeToJson(tree));
-}
-
-function tooLarge(ctx: JsonRpcContext, entry: RegisteredCommand, id: JsonRpcId): JsonRpcResponse {
-  ctx.logger.warn('reply too large', {
-    command: entry.name,
-    protocol: 'jsonrpc',
-    limit: JSONRPC_MAX_DATAGRAM_SIZE,
-  });
-  return jsonRpcStandardError(
-    id,
-    'RESPONSE_TOO_LARGE',
-    `the response exceeds the ${JSONRPC_MAX_DATAGRAM_SIZE}-byte datagram limit`,
-  );
-}
-
-/** A handler's exception as the response to request `id`. */
-function failureResponse(
-  ctx: JsonRpcContext,
-  entry: RegisteredCommand,
-  id: JsonRpcId,
-  error: unknown,
-): JsonRpcResponse {
-  if (isMiError(error)) return jsonRpcError(id, error.code, error.reason);
-  if (isInvalidParamsError(error)) return paramsErrorResponse(id, error);
-  ctx.logger.error('command handler failed', {
-    command: entry.name,
-    module: entry.module,
-    protocol: 'jsonrpc',
-    peer: ctx.describePeer(),
-    error: error instanceof Error ? error : String(error),
-  });
-  return internalError(id);
 }
 
 function debugResponse(ctx: JsonRpcContext, method: string, response: JsonRpcResponse): void {
@@ -295,7 +177,8 @@ function runItem(
     return done(failureResponse(ctx, entry, answerId, error));
   }
   if (isThenable(result)) {
-    const onValue = (value: unknown) => done(resultResponse(ctx, entry, answerId, value));
+    const constant = entry.constantReply && args.length === 0;
+    const onValue = (value: unknown) => done(resultResponse(ctx, entry, answerId, value, constant));
     const onError = (error: unknown) => done(failureResponse(ctx, entry, answerId, error));
     if (gate === undefined || run === null) return Promise.resolve(result).then(onValue, onError);
     return gatedAnswer(gate, run, entry, result, onValue, onError, () =>
@@ -303,7 +186,8 @@ function runItem(
     );
   }
   if (run !== null) gate?.settle(run);
-  return done(resultResponse(ctx, entry, answerId, result));
+  const constant = entry.constantReply && args.length === 0;
+  return done(resultResponse(ctx, entry, answerId, result, constant));
 }
 
 /**
@@ -387,8 +271,16 @@ export function serveJsonRpc(
   truncated: boolean,
   datagram: Uint8Array = data,
 ): JsonRpcReply | Promise<JsonRpcReply> {
+  return serveParsedJsonRpc(ctx, parseJsonRpcDatagram(data, { truncated }), datagram);
+}
+
+/** {@link serveJsonRpc} for a datagram the caller has parsed already. */
+export function serveParsedJsonRpc(
+  ctx: JsonRpcContext,
+  parsed: JsonRpcParsed,
+  datagram: Uint8Array,
+): JsonRpcReply | Promise<JsonRpcReply> {
   try {
-    const parsed = parseJsonRpcDatagram(data, { truncated });
     if (parsed.kind === 'error') {
       if (ctx.logger.level >= LOG_LEVEL.DBG) {
         ctx.logger.debug('JSON-RPC datagram refused', {
@@ -400,7 +292,7 @@ export function serveJsonRpc(
       return encode(parsed.response, ctx);
     }
     if (parsed.kind === 'single') {
-      const answer = runItem(ctx, parsed.item, datagram, data.length);
+      const answer = runItem(ctx, parsed.item, datagram, datagram.length);
       if (!isPromise(answer)) return encode(answer, ctx);
       return answer.then(
         (settled) => encode(settled, ctx),
@@ -408,7 +300,7 @@ export function serveJsonRpc(
       );
     }
     // Each request of a batch takes a slot, charged its share of the datagram.
-    const share = Math.ceil(data.length / Math.max(1, parsed.items.length));
+    const share = Math.ceil(datagram.length / Math.max(1, parsed.items.length));
     const answers = parsed.items.map((item) => runItem(ctx, item, datagram, share));
     if (!answers.some(isPromise)) return encodeBatch(answers as Answer[], ctx);
     return Promise.all(answers).then(

@@ -6,6 +6,7 @@
 import {
   type DatagramTransport,
   encodeReply,
+  type JsonRpcResultTemplate,
   MAX_DATAGRAM_SIZE,
   type MiNode,
   type TransportErrorKind,
@@ -45,6 +46,11 @@ export class RequestState {
   readonly okBytes: Uint8Array;
   /** Encoded replies of `constantReply` commands, valid for one registry generation. */
   readonly constantReplies = new Map<RegisteredCommand, { gen: number; bytes: Uint8Array }>();
+  /** Encoded JSON-RPC results of `constantReply` commands, valid for one registry generation. */
+  readonly jsonRpcTemplates = new Map<
+    RegisteredCommand,
+    { gen: number; template: JsonRpcResultTemplate }
+  >();
   /** Compiled policy of each attached transport (src/access/access.ts). */
   readonly access = new Map<DatagramTransport<unknown>, ListenerAccess>();
   /** Reply classes and per-command latency (src/statistics/metrics.ts). */
