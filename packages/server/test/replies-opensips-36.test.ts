@@ -78,7 +78,8 @@ const withoutErrorData: Mask = (reply) => {
   return { ...reply, error: rest };
 };
 
-const ISSUE_14 = 'statistics commands: issue 14 (the statistics API) answers these';
+const ISSUE_14 =
+  "statistics: the names and values are OpenSIPS's own (shmem:, core:); test/statistics.test.ts replays these requests and checks the shapes";
 
 /** Every entry of the recording, by title. The test fails on a title missing here. */
 const TREATMENTS: Readonly<Record<string, Treatment>> = {

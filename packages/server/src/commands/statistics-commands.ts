@@ -32,6 +32,9 @@ const OK: MiCommandResult = Object.freeze({ json: 'OK' });
  * one name per value line.
  */
 export function requestedStatistics(request: MiRequest): string[] {
+  // Declared parameter (docs/commands.md): already matched and checked.
+  const declared = request.params?.statistics;
+  if (Array.isArray(declared)) return declared.filter((n): n is string => typeof n === 'string');
   const names: string[] = [];
   for (const arg of request.args) {
     const value = arg.value;
@@ -89,6 +92,9 @@ export function createStatisticsCommands(provider: StatisticsProvider): MiComman
       name: 'get_statistics',
       help: 'prints the values of statistics: all, a group (group:), group:name or a bare name',
       level: 'read',
+      params: {
+        statistics: { type: 'string[]', description: 'names: all, group:, group:name or name' },
+      },
       handler(request) {
         const names = requestedStatistics(request);
         if (names.length === 0) return TOO_FEW;
@@ -99,6 +105,10 @@ export function createStatisticsCommands(provider: StatisticsProvider): MiComman
       name: 'list_statistics',
       help: 'lists statistics (all, or the given names) as incremental or non-incremental',
       level: 'read',
+      params: {
+        statistics: { type: 'string[]', description: 'names: all, group:, group:name or name' },
+      },
+      recipes: [[], ['statistics']],
       handler(request) {
         const names = requestedStatistics(request);
         return then(provider.values(), (values) =>
@@ -110,6 +120,9 @@ export function createStatisticsCommands(provider: StatisticsProvider): MiComman
       name: 'reset_statistics',
       help: 'resets the given incremental statistics (all, group:, group:name or a bare name)',
       level: 'operator',
+      params: {
+        statistics: { type: 'string[]', description: 'names: all, group:, group:name or name' },
+      },
       handler(request) {
         const names = requestedStatistics(request);
         if (names.length === 0) return TOO_FEW;
@@ -121,6 +134,7 @@ export function createStatisticsCommands(provider: StatisticsProvider): MiComman
       help: 'resets every incremental statistic',
       noInput: true,
       level: 'operator',
+      params: {},
       handler() {
         return then(provider.reset('all'), () => OK);
       },
