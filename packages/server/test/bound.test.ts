@@ -107,6 +107,10 @@ describe('the in-flight bound', () => {
     const stats = await other.request(':mi_stats:\n');
     expect(stat(stats, 'Busy')).toBe(1);
     expect(server.server.stats().busy).toBe(1);
+    // The statistics commands (issue 14) are operator commands too, and count it as mi:busy.
+    expect(text(await other.request(':get_statistics:\nmi:busy\n'))).toBe(
+      '200 OK\nmi:busy:: 1\n\n',
+    );
     b.waiting[0]?.release({ nodes: [{ name: 'done', value: '1' }] });
     expect(text(await a.next())).toBe('200 OK\ndone:: 1\n\n');
     other.send(':block:\n');

@@ -27,6 +27,9 @@ const MI_COUNTERS: readonly (readonly [string, (s: MiStatsSource) => number, str
   ['refused', (s) => s.refused, 'requests refused with 403 (listener level)'],
   ['allowlist_dropped', (s) => s.allowlistDropped, 'datagrams dropped by an allowlist'],
   ['rate_limited', (s) => s.rateLimited, 'requests refused with 429 (rate limit)'],
+  ['busy', (s) => s.busy, 'requests refused with 503 (work in flight at its bound)'],
+  ['timed_out', (s) => s.timedOut, 'requests answered 504 (handler past its deadline)'],
+  ['late_results', (s) => s.lateResults, 'handler results dropped because they came after 504'],
 ];
 
 /** The built-in registry of one server process; `close()` stops its sampler. */
