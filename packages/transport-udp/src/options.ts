@@ -60,6 +60,14 @@ export interface UdpTransportOptions {
    * first result.
    */
   readonly lookup?: UdpLookup;
+  /**
+   * Receive and send through the native addon of `@mi-datagram/transport-unix`
+   * (batched `recvmmsg`, direct `sendto`) when it loads on this platform.
+   * `false`, or `MI_DATAGRAM_UDP_NATIVE=0` in the environment, keeps to
+   * `node:dgram` alone (also what happens when the addon cannot load).
+   * Default: true.
+   */
+  readonly native?: boolean;
 }
 
 export const DEFAULT_SOCKET_TIMEOUT = 2000;
@@ -78,6 +86,7 @@ export interface ResolvedOptions {
   readonly receiveBufferSize: number | undefined;
   readonly sendBufferSize: number | undefined;
   readonly lookup: UdpLookup | undefined;
+  readonly native: boolean;
 }
 
 function optionalFunction<T>(options: object, name: string): T | undefined {
@@ -99,6 +108,13 @@ function optionalInteger(
     throw invalidArgument(`option ${name} must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+function nativeWanted(value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw invalidArgument('option native must be a boolean');
+  }
+  return value !== false && process.env.MI_DATAGRAM_UDP_NATIVE !== '0';
 }
 
 /** Validates options (throws `INVALID_ARGUMENT`) and applies the defaults. */
@@ -128,5 +144,6 @@ export function resolveOptions(options: UdpTransportOptions | undefined): Resolv
     receiveBufferSize: optionalInteger(options, 'receiveBufferSize', 1, maxBuffer),
     sendBufferSize: optionalInteger(options, 'sendBufferSize', 1, maxBuffer),
     lookup: optionalFunction(options, 'lookup'),
+    native: nativeWanted(options.native),
   };
 }

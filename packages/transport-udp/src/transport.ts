@@ -11,6 +11,7 @@ import { applyBufferSizes } from './buffer-size.js';
 import { invalidArgument, systemCodeDetail, UdpTransportError } from './errors.js';
 import { type ResolvedOptions, resolveOptions, type UdpTransportOptions } from './options.js';
 import { formatUdpAddress, type UdpFamily, type UdpPeer } from './peer.js';
+import { NativeUdp } from './native-io.js';
 import { SendLedger } from './send-ledger.js';
 import type { UdpTransportStats } from './stats.js';
 import { stopReceiving } from './stop-receiving.js';
@@ -59,6 +60,8 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     | Array<{ readonly data: Uint8Array; readonly address: string; readonly port: number }>
     | undefined;
   #messageListenerRef: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
+  /** The addon's reader/sender on a duplicate of the socket's descriptor, if in use. */
+  #native: NativeUdp | undefined;
 
   // Counters (those of outstanding sends are the ledger's).
   #received = 0;
@@ -140,11 +143,19 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
         );
       }
     } else {
-      this.#messageListenerRef =
+      const listener =
         onError === undefined
           ? this.#messageListener(onMessage)
           : this.#guardedMessageListener(onMessage, onError);
-      socket.on('message', this.#messageListenerRef);
+      const native = this.#options.native ? NativeUdp.open(socket, this.family) : undefined;
+      if (native !== undefined && stopReceiving(socket)) {
+        this.#native = native;
+        native.receive(listener, this.#onSocketError);
+      } else {
+        native?.close();
+        this.#messageListenerRef = listener;
+        socket.on('message', listener);
+      }
     }
     applyBufferSizes(socket, this.#options, this.address, (warning) => this.#warn(warning));
   }
@@ -238,6 +249,16 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
       connected !== undefined && connected.port === port && connected.address === address;
     // node:dgram sends only to its connected peer: another peer ends the association.
     if (connected !== undefined && !toConnected) this.disconnect();
+    const native = this.#native;
+    // The native path sends at once when nothing else is outstanding (so that
+    // completions stay in order); EAGAIN or anything unusual goes to node:dgram.
+    if (native !== undefined && last && this.#ledger.outstanding === 1) {
+      const sent = toConnected ? native.sendConnected(data) : native.send(data, address, port);
+      if (sent >= 0) {
+        this.#ledger.onSendDone(null);
+        return 'sent';
+      }
+    }
     let queued: boolean;
     try {
       // libuv tries a synchronous sendmsg first unless datagrams are already
@@ -369,6 +390,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     if (this.#closePromise !== undefined) return this.#closePromise;
     this.#closed = true;
     this.#removeMessageListener();
+    this.#native?.close();
     this.#ledger.clearTimer();
     const connecting = this.#connecting;
     // Sends waiting for a connect are never handed over: close counts them dropped.
@@ -402,12 +424,14 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
   ref(): void {
     this.#referenced = true;
     if (!this.#closed) this.#socket.ref();
+    this.#native?.ref();
   }
 
   /** Lets the process exit while the socket is open. */
   unref(): void {
     this.#referenced = false;
     if (!this.#closed) this.#socket.unref();
+    this.#native?.unref();
   }
 
   /**
@@ -542,6 +566,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     this.#ledger.dropAll();
     this.#socket.removeListener('close', this.#onSocketClose);
     this.#removeMessageListener();
+    this.#native?.close();
     // Keep the 'error' listener: an error emitted late must not crash the process.
     if (this.#closePromise === undefined) {
       this.#closePromise = Promise.resolve();

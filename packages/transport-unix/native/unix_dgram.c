@@ -36,6 +36,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 /* One receive slot. Larger than the protocol maximum (65457 bytes) so that a
@@ -263,6 +265,29 @@ static socklen_t to_sockaddr(napi_env env, napi_value value, struct sockaddr_un 
   return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
 }
 
+/* An IPv4/IPv6 sender as "<port> <address>" (e.g. "40123 127.0.0.1"), or
+ * null when the kernel gave no usable address. */
+static napi_value from_inet(napi_env env, const struct sockaddr_un *sa, socklen_t salen) {
+  napi_value v = NULL;
+  char text[INET6_ADDRSTRLEN + 8];
+  int n = -1;
+  if (sa->sun_family == AF_INET && salen >= (socklen_t)sizeof(struct sockaddr_in)) {
+    struct sockaddr_in in;
+    memcpy(&in, sa, sizeof in);
+    n = snprintf(text, sizeof text, "%u ", (unsigned)ntohs(in.sin_port));
+    if (!inet_ntop(AF_INET, &in.sin_addr, text + n, (socklen_t)(sizeof text - (size_t)n))) n = -1;
+  } else if (sa->sun_family == AF_INET6 && salen >= (socklen_t)sizeof(struct sockaddr_in6)) {
+    struct sockaddr_in6 in6;
+    memcpy(&in6, sa, sizeof in6);
+    n = snprintf(text, sizeof text, "%u ", (unsigned)ntohs(in6.sin6_port));
+    if (!inet_ntop(AF_INET6, &in6.sin6_addr, text + n, (socklen_t)(sizeof text - (size_t)n)))
+      n = -1;
+  }
+  if (n < 0) napi_get_null(env, &v);
+  else napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
 /* Converts a received/queried address into a JS value: the path string, an
  * abstract name as a string starting with '\0', or null for an unnamed
  * (unbound) socket. The kernel reports one byte more than sockaddr_un for a
@@ -270,6 +295,7 @@ static socklen_t to_sockaddr(napi_env env, napi_value value, struct sockaddr_un 
 static napi_value from_sockaddr(napi_env env, const struct sockaddr_un *sa, socklen_t salen) {
   napi_value v = NULL;
   size_t off = offsetof(struct sockaddr_un, sun_path);
+  if (sa->sun_family == AF_INET || sa->sun_family == AF_INET6) return from_inet(env, sa, salen);
   if (salen <= off || sa->sun_family != AF_UNIX) {
     napi_get_null(env, &v);
     return v;
@@ -437,6 +463,7 @@ struct sock_s {
   int hooked;       /* env cleanup hook registered */
   int refed;        /* poll handle keeps the loop alive */
   int in_place;     /* JS gets views of the arena, valid during the callback only */
+  int domain;       /* AF_UNIX, or AF_INET/AF_INET6 for a duplicated UDP descriptor */
   socklen_t last_len; /* sender of the last datagram delivered (0: none yet) */
   struct sockaddr_un last_addr;
   uint32_t last_uid; /* ... and its credentials */
@@ -553,9 +580,21 @@ static sock_t *unwrap_open(napi_env env, napi_callback_info info, size_t *argc,
 
 /* new UnixDatagramSocket()      -> a fresh unbound socket
  * new UnixDatagramSocket(fd)    -> adopts fd (must be AF_UNIX SOCK_DGRAM) */
+/* Throws the errno of a failed fcntl, closing our duplicate `fd` (if >= 0). */
+static napi_value dup_failed(napi_env env, int fd) {
+  int err = errno;
+  if (fd >= 0) {
+    owned_lock_acquire();
+    close(fd);
+    owned_set(fd, 0);
+    uv_mutex_unlock(&owned_lock);
+  }
+  return throw_errno(env, err, "fcntl");
+}
+
 static napi_value sock_new(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], self, target;
+  size_t argc = 2;
+  napi_value argv[2] = {NULL, NULL}, self, target;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   NAPI_CALL(env, napi_get_new_target(env, info, &target));
   if (target == NULL) {
@@ -563,8 +602,19 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int fd;
+  int domain = AF_UNIX;
+  bool duplicate = false;
   napi_valuetype t = napi_undefined;
   if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (argc >= 2) {
+    napi_valuetype dt = napi_undefined;
+    napi_typeof(env, argv[1], &dt);
+    if (dt != napi_undefined &&
+        (dt != napi_boolean || napi_get_value_bool(env, argv[1], &duplicate) != napi_ok)) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "duplicate must be a boolean");
+      return NULL;
+    }
+  }
   if (t == napi_undefined) {
     owned_lock_acquire();
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -580,7 +630,8 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
     int64_t n;
     if (!get_int_arg(env, argv[0], "fd", 0, INT32_MAX, &n)) return NULL;
     fd = (int)n;
-    int domain = 0, type = 0;
+    int type = 0;
+    domain = 0;
     socklen_t l1 = sizeof domain, l2 = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0) {
       int err = errno;
@@ -602,16 +653,34 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
       return throw_errno(env, errno, "getsockname");
     domain = ss.ss_family;
 #endif
-    if (domain != AF_UNIX || type != SOCK_DGRAM) {
+    /* A duplicate may also be of a UDP socket (IPv4/IPv6) that node:dgram
+     * keeps owning: this object gets its own descriptor for the same socket. */
+    int inet = duplicate && (domain == AF_INET || domain == AF_INET6);
+    if ((domain != AF_UNIX && !inet) || type != SOCK_DGRAM) {
       napi_throw_error(env, "NOT_DATAGRAM_SOCKET",
-                       "descriptor is not an AF_UNIX SOCK_DGRAM socket");
+                       duplicate ? "descriptor is not an AF_UNIX, AF_INET or AF_INET6 SOCK_DGRAM socket"
+                                 : "descriptor is not an AF_UNIX SOCK_DGRAM socket");
       return NULL;
     }
+    if (duplicate) {
+      owned_lock_acquire();
+      int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+      int err = errno;
+      if (copy >= 0 && owned_set(copy, 1) < 0) {
+        close(copy);
+        copy = -1;
+        err = ENOMEM;
+      }
+      uv_mutex_unlock(&owned_lock);
+      if (copy < 0) return throw_errno(env, err, "fcntl(F_DUPFD_CLOEXEC)");
+      fd = copy;
+    }
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return throw_errno(env, errno, "fcntl");
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return dup_failed(env, duplicate ? fd : -1);
     int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
-      return throw_errno(env, errno, "fcntl");
+    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return dup_failed(env, duplicate ? fd : -1);
+  }
+  if (t != napi_undefined && !duplicate) {
     owned_lock_acquire();
     int taken = owned_test(fd);
     int failed = !taken && owned_set(fd, 1) < 0;
@@ -626,10 +695,11 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
+  int created = t == napi_undefined || duplicate;
   sock_t *s = calloc(1, sizeof *s);
   if (!s) {
     owned_lock_acquire();
-    if (t == napi_undefined) close(fd);
+    if (created) close(fd);
     owned_set(fd, 0);
     uv_mutex_unlock(&owned_lock);
     napi_throw_error(env, "ERR_OUT_OF_MEMORY", "out of memory");
@@ -637,12 +707,13 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
   }
   s->env = env;
   s->fd = fd;
+  s->domain = domain;
   s->batch = 32;
   s->max_len = SLOT_SIZE;
   s->refed = 1;
   if (napi_wrap(env, self, s, sock_finalize, NULL, NULL) != napi_ok) {
     owned_lock_acquire();
-    if (t == napi_undefined) close(fd);
+    if (created) close(fd);
     owned_set(fd, 0);
     uv_mutex_unlock(&owned_lock);
     free(s);
@@ -786,6 +857,65 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
   do r = salen ? sendto(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
                         (struct sockaddr *)&sa, salen)
                : send(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
+  return make_int(env, (int64_t)r);
+}
+
+/* Reads an IP literal and a port into the sockaddr of `domain`. Returns its
+ * length, or 0 when the literal is not of that family (no exception). */
+static socklen_t inet_addr_of(napi_env env, int domain, napi_value address, napi_value port,
+                              struct sockaddr_storage *ss) {
+  char text[INET6_ADDRSTRLEN + 1];
+  size_t len = 0;
+  uint32_t p = 0;
+  if (napi_get_value_string_latin1(env, address, text, sizeof text, &len) != napi_ok ||
+      len >= sizeof text - 1 || napi_get_value_uint32(env, port, &p) != napi_ok || p == 0 ||
+      p > 65535)
+    return 0;
+  memset(ss, 0, sizeof *ss);
+  if (domain == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    in->sin_family = AF_INET;
+    in->sin_port = htons((uint16_t)p);
+    return inet_pton(AF_INET, text, &in->sin_addr) == 1 ? (socklen_t)sizeof *in : 0;
+  }
+  if (domain == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)p);
+    return inet_pton(AF_INET6, text, &in6->sin6_addr) == 1 ? (socklen_t)sizeof *in6 : 0;
+  }
+  return 0;
+}
+
+/* sendInet(data: Uint8Array, address: string, port: number) -> bytes sent or
+ * -errno (-EAGAIN when it would block) on a duplicated UDP descriptor.
+ * -EINVAL when the address is not a plain IP literal of the socket's family
+ * (the caller then sends another way). Never blocks, never throws for a
+ * syscall failure. */
+static napi_value sock_send_inet(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3] = {NULL, NULL, NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  bool is_ta = false;
+  napi_typedarray_type tt = napi_int8_array;
+  size_t length = 0;
+  void *data = NULL;
+  if (argc < 3 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[0], &tt, &length, &data, NULL, NULL) != napi_ok ||
+      tt != napi_uint8_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "sendInet(data, address, port): data must be a Uint8Array");
+    return NULL;
+  }
+  struct sockaddr_storage ss;
+  socklen_t salen = inet_addr_of(env, s->domain, argv[1], argv[2], &ss);
+  if (salen == 0) return make_int(env, -EINVAL);
+  ssize_t r;
+  do r = sendto(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
+                (struct sockaddr *)&ss, salen);
   while (r < 0 && errno == EINTR);
   if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
   return make_int(env, (int64_t)r);
@@ -1054,7 +1184,7 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
   }
   /* the sender's uid/gid with each datagram (see sock_send) */
   int on = 1;
-  if (setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) {
+  if (s->domain == AF_UNIX && setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) {
     free(p);
     return throw_errno(env, errno, "setsockopt(SO_PASSCRED)");
   }
@@ -1436,6 +1566,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bind", NULL, sock_bind, NULL, NULL, NULL, napi_default_method, NULL},
       {"connect", NULL, sock_connect, NULL, NULL, NULL, napi_default_method, NULL},
       {"send", NULL, sock_send, NULL, NULL, NULL, napi_default_method, NULL},
+      {"sendInet", NULL, sock_send_inet, NULL, NULL, NULL, napi_default_method, NULL},
       {"poll", NULL, sock_poll, NULL, NULL, NULL, napi_default_method, NULL},
       {"ref", NULL, sock_ref, NULL, NULL, NULL, napi_default_method, NULL},
       {"unref", NULL, sock_unref, NULL, NULL, NULL, napi_default_method, NULL},

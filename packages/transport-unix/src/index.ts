@@ -17,3 +17,11 @@ export {
   type UnixReplySocketOptions,
 } from './sockets.js';
 export { UnixTransport, type UnixTransportStats } from './transport.js';
+/** The addon itself, for @mi-datagram/transport-udp's native path (not a stable API). */
+export {
+  loadNative,
+  type NativeBatchCallback,
+  type NativeBinding,
+  type NativePeers,
+  type NativeSocket,
+} from './native.js';

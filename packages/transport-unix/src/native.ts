@@ -43,6 +43,12 @@ export interface NativeSocket {
    */
   send(data: Uint8Array, peer: string | null, uid?: number): number;
   /**
+   * On a duplicated UDP descriptor: bytes sent to `address` (an IP literal of
+   * the socket's family), `port`, or a negative errno; `-EINVAL` when the
+   * address is not such a literal. Received senders read `"<port> <address>"`.
+   */
+  sendInet(data: Uint8Array, address: string, port: number): number;
+  /**
    * Sets owner and mode of the socket file just bound at `path` through a handle
    * proven to be that file (never by path); `[dev, ino]` of it. Throws `NOT_OUR_SOCKET`.
    */
@@ -66,7 +72,12 @@ export interface NativeSocket {
 }
 
 export interface NativeBinding {
-  readonly UnixDatagramSocket: new (fd?: number) => NativeSocket;
+  /**
+   * A new AF_UNIX socket, or one adopting descriptor `fd`; with `duplicate`,
+   * a descriptor of its own for the socket behind `fd` (which may then also
+   * be an AF_INET/AF_INET6 datagram socket; `fd` stays the caller's).
+   */
+  readonly UnixDatagramSocket: new (fd?: number, duplicate?: boolean) => NativeSocket;
   lookupUser(name: string): [uid: number, gid: number] | null;
   lookupGroup(name: string): number | null;
   readonly constants: {
