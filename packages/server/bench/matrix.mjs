@@ -64,7 +64,7 @@ function boundUdpPort(pid) {
   return null;
 }
 
-async function startEcho(echoC, transport, dir) {
+export async function startEcho(echoC, transport, dir) {
   const address = transport === 'unix' ? `unix:${join(dir, 'echo-c.sock')}` : 'udp:127.0.0.1:0';
   const child = spawn(echoC, [address], { stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
@@ -77,7 +77,7 @@ async function startEcho(echoC, transport, dir) {
   throw new Error('echo_server.c did not bind');
 }
 
-function runLoadgen(loadgen, address, k, duration, request, expect) {
+export function runLoadgen(loadgen, address, k, duration, request, expect) {
   const target = address.startsWith('udp:') ? address : `unix:${address}`;
   const args = ['-t', target, '-c', String(k), '-d', String(duration), '-w', '1'];
   const out = execFileSync(loadgen, [...args, '-r', request, '-e', expect], { encoding: 'utf8' });

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchMatrix } from './matrix.mjs';
+import { benchUdpPaths } from './udp-paths.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const shared = join(here, '../../../../shared/bench');
@@ -32,6 +33,7 @@ const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 const profile = process.env.BENCH_PROFILE === '1';
 const poolMode = process.argv.includes('--pool');
 const matrixMode = process.argv.includes('--matrix');
+const udpMode = process.argv.includes('--udp');
 const jsonIndex = process.argv.indexOf('--json');
 const jsonOut = jsonIndex < 0 ? null : process.argv[jsonIndex + 1];
 const benchCommands = join(here, 'commands.mjs');
@@ -216,6 +218,9 @@ function treeRssKiB(pid) {
 
 try {
   if (poolMode) await benchPool();
+  if (udpMode) {
+    await benchUdpPaths({ dir, loadgen, echoC, cli, benchCommands, duration, repeat, start, stop });
+  }
   if (matrixMode) {
     await benchMatrix({
       dir,
@@ -231,7 +236,7 @@ try {
       jsonOut,
     });
   }
-  for (const transport of poolMode || matrixMode ? [] : ['unix', 'udp']) {
+  for (const transport of poolMode || matrixMode || udpMode ? [] : ['unix', 'udp']) {
     const addr = (name) => (transport === 'unix' ? join(dir, `${name}.sock`) : 'udp:127.0.0.1:0');
     // 1. the server (children_count 1), core commands
     const serverArgs = [
@@ -277,7 +282,7 @@ try {
       );
     await stop(c);
   }
-  if (!poolMode && !matrixMode) {
+  if (!poolMode && !matrixMode && !udpMode) {
     console.log(
       `mi-datagram-server benchmark: loadgen.c closed loop, ${duration} s per cell (+1 s warm-up), median of ${repeat}, children_count 1`,
     );

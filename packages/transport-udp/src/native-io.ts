@@ -8,6 +8,13 @@ const BATCH = 32;
 /** Receive slots of the addon: no UDP payload (at most 65527 bytes) is ever cut. */
 const MAX_LENGTH = 65536;
 
+/** A send held for a batch that did not go out with it. */
+export interface Waiting {
+  readonly data: Uint8Array;
+  readonly address: string;
+  readonly port: number;
+}
+
 /** A receive failure as node:dgram would report it (`code`, `errno`, `syscall`). */
 export class NativeReceiveError extends Error {
   readonly code: string;
@@ -61,6 +68,13 @@ export class NativeUdp {
   #lastAddress = '';
   #lastPort = 0;
   #closed = false;
+  /** Inside a receive batch: sends wait in the lists below for one `sendmmsg`. */
+  #inBatch = false;
+  readonly #datas: Uint8Array[] = [];
+  readonly #addresses: string[] = [];
+  readonly #ports: number[] = [];
+  /** Told how a batch of waiting sends went: the first `sent` went out, the rest did not. */
+  #flushed: (sent: number, rest: ReadonlyArray<Waiting>) => void = () => {};
 
   private constructor(socket: NativeSocket, family: UdpFamily, eagain: number) {
     this.#socket = socket;
@@ -97,7 +111,9 @@ export class NativeUdp {
   receive(
     onDatagram: (data: Buffer, rinfo: RemoteInfo) => void,
     onError: (error: NativeReceiveError) => void,
+    flushed: (sent: number, rest: ReadonlyArray<Waiting>) => void,
   ): void {
+    this.#flushed = flushed;
     const family = this.#family;
     this.#socket.poll(
       (buffer: ArrayBuffer | null, count: number, peers: NativePeers, errno: number) => {
@@ -106,34 +122,96 @@ export class NativeUdp {
           return;
         }
         const meta = new Int32Array(buffer, 0, count * 2);
-        let offset = count * 8;
-        for (let i = 0; i < count; i++) {
-            const length = meta[2 * i] ?? 0;
-            const sender =
-              count === 1 ? (peers as string | null | undefined) : (peers as NativePeers[])[i];
-            if (typeof sender === 'string') {
-              const space = sender.indexOf(' ');
-              this.#lastPort = Number(sender.slice(0, space));
-              this.#lastAddress = sender.slice(space + 1);
-            } else if (sender === null) {
-              this.#lastPort = 0;
-              this.#lastAddress = '';
-            }
-            const data = Buffer.from(buffer, offset, length);
-            offset += length;
-            if (this.#closed) return;
-            onDatagram(data, {
-              address: this.#lastAddress,
-              family,
-              port: this.#lastPort,
-            size: length,
-          });
+        const offset = count * 8;
+        this.#inBatch = true;
+        try {
+          this.#deliver(buffer, count, peers, meta, offset, onDatagram);
+        } finally {
+          this.#inBatch = false;
+          this.flush();
         }
       },
       BATCH,
       MAX_LENGTH,
       false,
     );
+  }
+
+  #deliver(
+    buffer: ArrayBuffer,
+    count: number,
+    peers: NativePeers,
+    meta: Int32Array,
+    offset: number,
+    onDatagram: (data: Buffer, rinfo: RemoteInfo) => void,
+  ): void {
+    const family = this.#family;
+    for (let i = 0; i < count; i++) {
+      const length = meta[2 * i] ?? 0;
+      const sender =
+        count === 1 ? (peers as string | null | undefined) : (peers as NativePeers[])[i];
+      if (typeof sender === 'string') {
+        const space = sender.indexOf(' ');
+        this.#lastPort = Number(sender.slice(0, space));
+        this.#lastAddress = sender.slice(space + 1);
+      } else if (sender === null) {
+        this.#lastPort = 0;
+        this.#lastAddress = '';
+      }
+      const data = Buffer.from(buffer, offset, length);
+      offset += length;
+      if (this.#closed) return;
+      onDatagram(data, {
+        address: this.#lastAddress,
+        family,
+        port: this.#lastPort,
+        size: length,
+      });
+    }
+  }
+
+  /**
+   * Keeps a send for the `sendmmsg` at the end of the receive batch being
+   * delivered; false when no batch is being delivered (send it now).
+   */
+  hold(data: Uint8Array, address: string, port: number): boolean {
+    if (!this.#inBatch || this.#closed) return false;
+    this.#datas.push(data);
+    this.#addresses.push(address);
+    this.#ports.push(port);
+    return true;
+  }
+
+  /** Sends the held datagrams; reports through the `flushed` callback of {@link receive}. */
+  flush(): void {
+    const datas = this.#datas;
+    const count = datas.length;
+    if (count === 0) return;
+    let done = 0;
+    let sent = 0;
+    while (done < count) {
+      const r = this.#socket.sendInetMany(
+        done === 0 ? datas : datas.slice(done),
+        done === 0 ? this.#addresses : this.#addresses.slice(done),
+        done === 0 ? this.#ports : this.#ports.slice(done),
+        count - done,
+      );
+      if (r <= 0) break;
+      done += r;
+      sent += r;
+    }
+    const rest: Waiting[] = [];
+    for (let i = done; i < count; i++) {
+      rest.push({
+        data: datas[i] as Uint8Array,
+        address: this.#addresses[i] as string,
+        port: this.#ports[i] as number,
+      });
+    }
+    datas.length = 0;
+    this.#addresses.length = 0;
+    this.#ports.length = 0;
+    this.#flushed(sent, rest);
   }
 
   /** Bytes sent or a negative errno; `-EINVAL` when `address` is not a plain literal. */
@@ -157,6 +235,7 @@ export class NativeUdp {
   /** Stops receiving and closes the duplicate (never the dgram.Socket's descriptor). */
   close(): void {
     if (this.#closed) return;
+    this.flush();
     this.#closed = true;
     this.#socket.close();
   }

@@ -9,9 +9,9 @@ import {
 } from '@mi-datagram/protocol';
 import { applyBufferSizes } from './buffer-size.js';
 import { invalidArgument, systemCodeDetail, UdpTransportError } from './errors.js';
+import { NativeUdp, type Waiting } from './native-io.js';
 import { type ResolvedOptions, resolveOptions, type UdpTransportOptions } from './options.js';
 import { formatUdpAddress, type UdpFamily, type UdpPeer } from './peer.js';
-import { NativeUdp } from './native-io.js';
 import { SendLedger } from './send-ledger.js';
 import type { UdpTransportStats } from './stats.js';
 import { stopReceiving } from './stop-receiving.js';
@@ -62,6 +62,8 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
   #messageListenerRef: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
   /** The addon's reader/sender on a duplicate of the socket's descriptor, if in use. */
   #native: NativeUdp | undefined;
+  /** Sends held by #native for the end of the receive batch being delivered. */
+  #held = 0;
 
   // Counters (those of outstanding sends are the ledger's).
   #received = 0;
@@ -150,7 +152,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
       const native = this.#options.native ? NativeUdp.open(socket, this.family) : undefined;
       if (native !== undefined && stopReceiving(socket)) {
         this.#native = native;
-        native.receive(listener, this.#onSocketError);
+        native.receive(listener, this.#onSocketError, this.#onFlushed);
       } else {
         native?.close();
         this.#messageListenerRef = listener;
@@ -252,11 +254,17 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     const native = this.#native;
     // The native path sends at once when nothing else is outstanding (so that
     // completions stay in order); EAGAIN or anything unusual goes to node:dgram.
-    if (native !== undefined && last && this.#ledger.outstanding === 1) {
-      const sent = toConnected ? native.sendConnected(data) : native.send(data, address, port);
-      if (sent >= 0) {
-        this.#ledger.onSendDone(null);
+    if (native !== undefined && last && this.#ledger.outstanding === this.#held + 1) {
+      if (!toConnected && native.hold(data, address, port)) {
+        this.#held++;
         return 'sent';
+      }
+      if (this.#held === 0) {
+        const sent = toConnected ? native.sendConnected(data) : native.send(data, address, port);
+        if (sent >= 0) {
+          this.#ledger.onSendDone(null);
+          return 'sent';
+        }
       }
     }
     let queued: boolean;
@@ -284,6 +292,13 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     }
     return 'sent';
   }
+
+  /** The held sends of a receive batch: `sent` went out, `rest` goes through node:dgram. */
+  readonly #onFlushed = (sent: number, rest: ReadonlyArray<Waiting>): void => {
+    this.#held = 0;
+    for (let i = 0; i < sent; i++) this.#ledger.onSendDone(null);
+    for (const w of rest) this.#handOver(w.data, w.address, w.port, false);
+  };
 
   /** Hands over the sends made while a connect() was in progress, in order. */
   #flushWaiting(): void {
@@ -441,6 +456,15 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
    */
   get socket(): Socket {
     return this.#socket;
+  }
+
+  /**
+   * Whether datagrams are received (in `recvmmsg` batches) and replies sent
+   * through the addon of @mi-datagram/transport-unix rather than node:dgram
+   * (see the `native` option).
+   */
+  get nativeIo(): boolean {
+    return this.#native !== undefined;
   }
 
   /** Whether the transport keeps the event loop alive. */

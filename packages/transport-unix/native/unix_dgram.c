@@ -921,6 +921,61 @@ static napi_value sock_send_inet(napi_env env, napi_callback_info info) {
   return make_int(env, (int64_t)r);
 }
 
+/* sendInetMany(datas: Uint8Array[], addresses: string[], ports: number[],
+ * count) -> how many of the first `count` (at most MAX_BATCH) datagrams one
+ * sendmmsg() sent, or -errno when it sent none (-EAGAIN: would block;
+ * -EINVAL: the first address is not a plain IP literal of the socket's
+ * family; a later such address ends the batch before it). The caller sends
+ * the rest another way. */
+static napi_value sock_send_inet_many(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4] = {NULL, NULL, NULL, NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  int64_t count = 0;
+  if (argc < 4 || !get_int_arg(env, argv[3], "count", 0, UINT32_MAX, &count)) {
+    if (argc < 4) napi_throw_type_error(env, "ERR_MISSING_ARGS", "sendInetMany needs 4 arguments");
+    return NULL;
+  }
+  if (count > MAX_BATCH) count = MAX_BATCH;
+  struct mmsghdr msgs[MAX_BATCH];
+  struct iovec iov[MAX_BATCH];
+  struct sockaddr_storage addrs[MAX_BATCH];
+  int n = 0;
+  for (; n < (int)count; n++) {
+    napi_value d, a, p;
+    bool is_ta = false;
+    napi_typedarray_type tt = napi_int8_array;
+    size_t length = 0;
+    void *data = NULL;
+    if (napi_get_element(env, argv[0], (uint32_t)n, &d) != napi_ok ||
+        napi_get_element(env, argv[1], (uint32_t)n, &a) != napi_ok ||
+        napi_get_element(env, argv[2], (uint32_t)n, &p) != napi_ok ||
+        napi_is_typedarray(env, d, &is_ta) != napi_ok || !is_ta ||
+        napi_get_typedarray_info(env, d, &tt, &length, &data, NULL, NULL) != napi_ok ||
+        tt != napi_uint8_array) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                            "sendInetMany(datas, addresses, ports, count): bad element");
+      return NULL;
+    }
+    socklen_t salen = inet_addr_of(env, s->domain, a, p, &addrs[n]);
+    if (salen == 0) break;
+    iov[n].iov_base = length ? data : (void *)"";
+    iov[n].iov_len = length;
+    memset(&msgs[n], 0, sizeof msgs[n]);
+    msgs[n].msg_hdr.msg_iov = &iov[n];
+    msgs[n].msg_hdr.msg_iovlen = 1;
+    msgs[n].msg_hdr.msg_name = &addrs[n];
+    msgs[n].msg_hdr.msg_namelen = salen;
+  }
+  if (n == 0) return make_int(env, count == 0 ? 0 : -EINVAL);
+  int r;
+  do r = sendmmsg(s->fd, msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
+  return make_int(env, r);
+}
+
 /* The sender of datagram i as JS sees it: its address (from_sockaddr), or
  * undefined when it is the sender of the datagram delivered just before on
  * this socket (JS keeps that one: no string per datagram from one peer). */
@@ -1567,6 +1622,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"connect", NULL, sock_connect, NULL, NULL, NULL, napi_default_method, NULL},
       {"send", NULL, sock_send, NULL, NULL, NULL, napi_default_method, NULL},
       {"sendInet", NULL, sock_send_inet, NULL, NULL, NULL, napi_default_method, NULL},
+      {"sendInetMany", NULL, sock_send_inet_many, NULL, NULL, NULL, napi_default_method, NULL},
       {"poll", NULL, sock_poll, NULL, NULL, NULL, napi_default_method, NULL},
       {"ref", NULL, sock_ref, NULL, NULL, NULL, napi_default_method, NULL},
       {"unref", NULL, sock_unref, NULL, NULL, NULL, napi_default_method, NULL},

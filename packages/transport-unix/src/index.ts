@@ -3,6 +3,14 @@ export {
   UnixTransportErrorCode,
   type UnixTransportErrorDetails,
 } from './errors.js';
+/** The addon itself, for @mi-datagram/transport-udp's native path (not a stable API). */
+export {
+  loadNative,
+  type NativeBatchCallback,
+  type NativeBinding,
+  type NativePeers,
+  type NativeSocket,
+} from './native.js';
 export {
   MAX_DATAGRAM_SIZE,
   type UnixPeer,
@@ -17,11 +25,3 @@ export {
   type UnixReplySocketOptions,
 } from './sockets.js';
 export { UnixTransport, type UnixTransportStats } from './transport.js';
-/** The addon itself, for @mi-datagram/transport-udp's native path (not a stable API). */
-export {
-  loadNative,
-  type NativeBatchCallback,
-  type NativeBinding,
-  type NativePeers,
-  type NativeSocket,
-} from './native.js';

@@ -49,6 +49,18 @@ export interface NativeSocket {
    */
   sendInet(data: Uint8Array, address: string, port: number): number;
   /**
+   * One `sendmmsg` of the first `count` (at most MAX_BATCH) datagrams: how
+   * many were sent, or a negative errno when none was (`-EINVAL`: the first
+   * address is not a literal of the socket's family; such an address later on
+   * ends the batch before it).
+   */
+  sendInetMany(
+    datas: readonly Uint8Array[],
+    addresses: readonly string[],
+    ports: readonly number[],
+    count: number,
+  ): number;
+  /**
    * Sets owner and mode of the socket file just bound at `path` through a handle
    * proven to be that file (never by path); `[dev, ino]` of it. Throws `NOT_OUR_SOCKET`.
    */
@@ -77,7 +89,10 @@ export interface NativeBinding {
    * a descriptor of its own for the socket behind `fd` (which may then also
    * be an AF_INET/AF_INET6 datagram socket; `fd` stays the caller's).
    */
-  readonly UnixDatagramSocket: new (fd?: number, duplicate?: boolean) => NativeSocket;
+  readonly UnixDatagramSocket: new (
+    fd?: number,
+    duplicate?: boolean,
+  ) => NativeSocket;
   lookupUser(name: string): [uid: number, gid: number] | null;
   lookupGroup(name: string): number | null;
   readonly constants: {
