@@ -114,7 +114,6 @@ export class NativeUdp {
     flushed: (sent: number, rest: ReadonlyArray<Waiting>) => void,
   ): void {
     this.#flushed = flushed;
-    const family = this.#family;
     this.#socket.poll(
       (buffer: ArrayBuffer | null, count: number, peers: NativePeers, errno: number) => {
         if (buffer === null) {

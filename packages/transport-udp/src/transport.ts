@@ -1,29 +1,16 @@
 import { type RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import {
-  type DatagramHandler,
-  type DatagramInfo,
-  type DatagramTransport,
-  MAX_DATAGRAM_SIZE,
-  type SendOutcome,
-} from '@mi-datagram/protocol';
+import type { DatagramTransport, SendOutcome } from '@mi-datagram/protocol';
 import { applyBufferSizes } from './buffer-size.js';
 import { invalidArgument, systemCodeDetail, UdpTransportError } from './errors.js';
-import { NativeUdp, type Waiting } from './native-io.js';
+import { NativeUdp } from './native-io.js';
 import { type ResolvedOptions, resolveOptions, type UdpTransportOptions } from './options.js';
 import { formatUdpAddress, type UdpFamily, type UdpPeer } from './peer.js';
+import { messageListener, type ReceiveCounts } from './receive.js';
 import { SendLedger } from './send-ledger.js';
+import { SendPath } from './send-path.js';
 import type { UdpTransportStats } from './stats.js';
 import { stopReceiving } from './stop-receiving.js';
-
-const WHOLE: DatagramInfo = Object.freeze({ truncated: false });
-const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
-/**
- * Largest UDP payload without IPv6 jumbograms (65535 - 8-byte UDP header).
- * Node reads into a 64 KiB buffer, so no datagram can be cut; anything
- * longer would mean a cut one.
- */
-const MAX_UDP_PAYLOAD = 65527;
 
 /** Sockets a transport has closed, to tell them apart on a second adoption. */
 const closedSockets = new WeakSet<Socket>();
@@ -46,31 +33,16 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
 
   readonly #socket: Socket;
   readonly #options: ResolvedOptions;
-  readonly #familyNumber: 4 | 6;
   #closed = false;
   #closePromise: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
   #referenced = true;
-  /** The peer of a completed {@link connect}, while the association lasts. */
-  #connected: { readonly address: string; readonly port: number } | undefined;
-  /** A {@link connect} in progress: its promise's reject, for close(). */
-  #connecting: ((error: UdpTransportError) => void) | undefined;
-  /** Sends made while a connect() was in progress, handed over when it ends. */
-  #waiting:
-    | Array<{ readonly data: Uint8Array; readonly address: string; readonly port: number }>
-    | undefined;
   #messageListenerRef: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
-  /** The addon's reader/sender on a duplicate of the socket's descriptor, if in use. */
-  #native: NativeUdp | undefined;
-  /** Sends held by #native for the end of the receive batch being delivered. */
-  #held = 0;
+  /** Sending, connect(), and the addon's reader/sender when in use. */
+  readonly #out: SendPath;
 
-  // Counters (those of outstanding sends are the ledger's).
-  #received = 0;
-  #truncated = 0;
-  #retried = 0;
-  #droppedPendingLimit = 0;
-  #droppedTooLarge = 0;
+  // Counters (those of sends are the send path's and the ledger's).
+  readonly #counts: ReceiveCounts = { received: 0, truncated: 0 };
   /** Outstanding sends (IP-literal peers only, see send()), completions and timeouts. */
   readonly #ledger: SendLedger;
 
@@ -125,11 +97,21 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     }
     adoptedSockets.add(socket);
     this.#socket = socket;
-    this.#familyNumber = family;
     this.family = family === 4 ? 'IPv4' : 'IPv6';
     this.host = local.address;
     this.port = local.port;
     this.address = formatUdpAddress(local.address, local.port, this.family);
+    this.#out = new SendPath({
+      address: this.address,
+      family: this.family,
+      familyNumber: family,
+      socket,
+      options: this.#options,
+      ledger: this.#ledger,
+      closed: () => this.#closed,
+      report: (error) => this.#report(error),
+      warn: (warning) => this.#warn(warning),
+    });
 
     socket.on('error', this.#onSocketError);
     socket.on('close', this.#onSocketClose);
@@ -145,14 +127,11 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
         );
       }
     } else {
-      const listener =
-        onError === undefined
-          ? this.#messageListener(onMessage)
-          : this.#guardedMessageListener(onMessage, onError);
+      const listener = messageListener(this.#counts, this.address, onMessage, onError);
       const native = this.#options.native ? NativeUdp.open(socket, this.family) : undefined;
       if (native !== undefined && stopReceiving(socket)) {
-        this.#native = native;
-        native.receive(listener, this.#onSocketError, this.#onFlushed);
+        this.#out.native = native;
+        native.receive(listener, this.#onSocketError, this.#out.onFlushed);
       } else {
         native?.close();
         this.#messageListenerRef = listener;
@@ -165,10 +144,11 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
   /**
    * Sends one datagram to `peer` (whose `address` must be an IP literal of the
    * socket's family: host names are resolved once, see `resolveUdpPeer`).
-   * While a {@link connect} is in progress, sends wait for it to end (a few
-   * ticks) and are handed over in order then.
+   * While a {@link connect} is in progress, sends wait for it to end.
    *
-   * - `'sent'`: handed over; node:dgram passes it to the kernel on this tick.
+   * - `'sent'`: handed over: to the kernel at once (the addon), at the end of
+   *   the receive batch being delivered (the addon's `sendmmsg`), or to
+   *   node:dgram, which passes it to the kernel on this tick.
    * - `'queued'`: handed over, but behind datagrams the kernel refused with
    *   EAGAIN that libuv is retrying; it goes out when the kernel takes them.
    * - `'dropped'`: not sent, counted: transport closed, larger than 65457
@@ -181,218 +161,29 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
    * Never throws except for bad arguments (`INVALID_ARGUMENT`).
    */
   send(data: Uint8Array, peer: UdpPeer): SendOutcome {
-    if (!(data instanceof Uint8Array)) throw invalidArgument('data must be a Uint8Array');
-    this.#checkPeer(peer);
-    const { address, port } = peer;
-    if (this.#closed) {
-      this.#ledger.droppedClosed++;
-      return 'dropped';
-    }
-    const length = data.byteLength;
-    if (length > MAX_DATAGRAM_SIZE) {
-      this.#droppedTooLarge++;
-      this.#report(
-        new UdpTransportError(
-          'DATAGRAM_TOO_LARGE',
-          `datagram of ${length} bytes to ${formatUdpAddress(address, port, this.family)} not sent: the limit is ${MAX_DATAGRAM_SIZE}`,
-          { address: formatUdpAddress(address, port, this.family) },
-        ),
-      );
-      return 'dropped';
-    }
-    const ledger = this.#ledger;
-    if (
-      ledger.outstanding >= this.#options.maxPendingReplies ||
-      ledger.outstandingBytes + length > this.#options.maxPendingBytes
-    ) {
-      this.#droppedPendingLimit++;
-      if (this.#options.onWarning !== undefined) {
-        this.#warn(
-          new UdpTransportError(
-            'PENDING_LIMIT',
-            `reply to ${formatUdpAddress(address, port, this.family)} dropped: ${ledger.outstanding} replies (${ledger.outstandingBytes} bytes) outstanding`,
-            { address: formatUdpAddress(address, port, this.family) },
-          ),
-        );
-      }
-      return 'dropped';
-    }
-    // Recorded before the hand-over so that even a completion reported at
-    // once finds its entry.
-    ledger.push(length);
-    if (this.#connecting !== undefined) {
-      // node:dgram would send this by address once the connect completed,
-      // which libuv refuses (EISCONN): it waits for the connect instead.
-      if (this.#waiting === undefined) this.#waiting = [];
-      this.#waiting.push({ data, address, port });
-      return 'sent';
-    }
-    return this.#handOver(data, address, port, true);
-  }
-
-  /** Throws `INVALID_ARGUMENT` unless `peer` is a port and an IP literal of this socket's family. */
-  #checkPeer(peer: unknown): asserts peer is UdpPeer {
-    if (typeof peer !== 'object' || peer === null) throw invalidArgument('peer must be an object');
-    const { address, port } = peer as { readonly address?: unknown; readonly port?: unknown };
-    if (typeof port !== 'number' || !(port >= 1 && port <= 65535) || Math.floor(port) !== port) {
-      throw invalidArgument(`peer port must be an integer from 1 to 65535, got ${String(port)}`);
-    }
-    if (typeof address !== 'string' || isIP(address) !== this.#familyNumber) {
-      throw invalidArgument(
-        `peer address must be an ${this.family} literal for ${this.address}, got ${String(address)}`,
-      );
-    }
-  }
-
-  /** Gives a send recorded by #push to node:dgram. `last`: its entry is the newest one. */
-  #handOver(data: Uint8Array, address: string, port: number, last: boolean): SendOutcome {
-    const connected = this.#connected;
-    const toConnected =
-      connected !== undefined && connected.port === port && connected.address === address;
-    // node:dgram sends only to its connected peer: another peer ends the association.
-    if (connected !== undefined && !toConnected) this.disconnect();
-    const native = this.#native;
-    // The native path sends at once when nothing else is outstanding (so that
-    // completions stay in order); EAGAIN or anything unusual goes to node:dgram.
-    if (native !== undefined && last && this.#ledger.outstanding === this.#held + 1) {
-      if (!toConnected && native.hold(data, address, port)) {
-        this.#held++;
-        return 'sent';
-      }
-      if (this.#held === 0) {
-        const sent = toConnected ? native.sendConnected(data) : native.send(data, address, port);
-        if (sent >= 0) {
-          this.#ledger.onSendDone(null);
-          return 'sent';
-        }
-      }
-    }
-    let queued: boolean;
-    try {
-      // libuv tries a synchronous sendmsg first unless datagrams are already
-      // waiting in its queue (they got EAGAIN); then this one waits behind them.
-      queued = this.#socket.getSendQueueCount() > 0;
-      if (toConnected) this.#socket.send(data, this.#ledger.onSendDone);
-      else this.#socket.send(data, port, address, this.#ledger.onSendDone);
-    } catch (error) {
-      // The socket was closed underneath us (its 'close' event is still to
-      // come, and counts whatever is still outstanding as dropped).
-      if (last) this.#ledger.failNewest(data.byteLength);
-      this.#report(
-        new UdpTransportError('SEND_FAILED', `send from ${this.address} failed: ${String(error)}`, {
-          address: this.address,
-          cause: error,
-        }),
-      );
-      return 'dropped';
-    }
-    if (queued) {
-      this.#retried++;
-      return 'queued';
-    }
-    return 'sent';
-  }
-
-  /** The held sends of a receive batch: `sent` went out, `rest` goes through node:dgram. */
-  readonly #onFlushed = (sent: number, rest: ReadonlyArray<Waiting>): void => {
-    this.#held = 0;
-    for (let i = 0; i < sent; i++) this.#ledger.onSendDone(null);
-    for (const w of rest) this.#handOver(w.data, w.address, w.port, false);
-  };
-
-  /** Hands over the sends made while a connect() was in progress, in order. */
-  #flushWaiting(): void {
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    if (waiting === undefined) return;
-    for (const w of waiting) {
-      if (this.#closed) return;
-      this.#handOver(w.data, w.address, w.port, false);
-    }
+    return this.#out.send(data, peer);
   }
 
   /**
    * Connects the socket to `peer`, the one peer it talks to (a client's
-   * server). Sends to `peer` then skip node:dgram's per-send address lookup
-   * and the kernel's route lookup, and the kernel keeps datagrams from anyone
-   * else out. The kernel also reports an ICMP "port unreachable" for `peer`
-   * on this socket: a later receive fails with ECONNREFUSED, reported through
-   * `onError` (`SOCKET_ERROR`), instead of nothing at all. Only for a peer
-   * that answers from the address it is sent to. A send to another peer
-   * dissolves the association first; connect only while no send is
-   * outstanding (completions are counted in order). Rejects with
-   * `INVALID_ARGUMENT`, `CLOSED`, or `SOCKET_ERROR` (with the system code)
-   * when the kernel refuses.
+   * server): the kernel then keeps datagrams from anyone else out and reports
+   * an ICMP "port unreachable" as ECONNREFUSED (`SOCKET_ERROR` through
+   * `onError`). A send to another peer dissolves the association first.
+   * Rejects with `INVALID_ARGUMENT`, `CLOSED` or `SOCKET_ERROR`. See
+   * {@link SendPath.connect}.
    */
   connect(peer: UdpPeer): Promise<void> {
-    try {
-      this.#checkPeer(peer);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const { address, port } = peer;
-    if (this.#closed) {
-      return Promise.reject(
-        new UdpTransportError('CLOSED', `transport ${this.address} is closed`, {
-          address: this.address,
-        }),
-      );
-    }
-    if (this.#connecting !== undefined) {
-      return Promise.reject(invalidArgument('a connect() is in progress already'));
-    }
-    const connected = this.#connected;
-    if (connected?.address === address && connected.port === port) return Promise.resolve();
-    this.disconnect();
-    const target = formatUdpAddress(address, port, this.family);
-    return new Promise<void>((resolve, reject) => {
-      this.#connecting = reject;
-      try {
-        this.#socket.connect(port, address, (error?: Error) => {
-          if (this.#connecting !== reject) return; // closed meanwhile: rejected already
-          this.#connecting = undefined;
-          if (error === undefined || error === null) {
-            this.#connected = { address, port };
-            this.#flushWaiting();
-            resolve();
-            return;
-          }
-          this.#flushWaiting();
-          reject(
-            new UdpTransportError('SOCKET_ERROR', `connect to ${target} failed: ${error.message}`, {
-              address: target,
-              cause: error,
-              ...systemCodeDetail(error),
-            }),
-          );
-        });
-      } catch (error) {
-        this.#connecting = undefined;
-        this.#flushWaiting();
-        reject(
-          new UdpTransportError('SOCKET_ERROR', `connect to ${target} failed: ${String(error)}`, {
-            address: target,
-            cause: error,
-          }),
-        );
-      }
-    });
+    return this.#out.connect(peer);
   }
 
   /** Dissolves the association made by {@link connect} (nothing if none). */
   disconnect(): void {
-    if (this.#connected === undefined || this.#closed) return;
-    this.#connected = undefined;
-    try {
-      this.#socket.disconnect();
-    } catch {
-      // Not connected after all (ERR_SOCKET_DGRAM_NOT_CONNECTED): nothing to undo.
-    }
+    this.#out.disconnect();
   }
 
   /** The peer given to {@link connect}, once it completed and while the association lasts. */
   get connectedPeer(): { readonly address: string; readonly port: number } | undefined {
-    return this.#connected;
+    return this.#out.connectedPeer;
   }
 
   /**
@@ -405,19 +196,10 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     if (this.#closePromise !== undefined) return this.#closePromise;
     this.#closed = true;
     this.#removeMessageListener();
-    this.#native?.close();
+    this.#out.native?.close();
     this.#ledger.clearTimer();
-    const connecting = this.#connecting;
     // Sends waiting for a connect are never handed over: close counts them dropped.
-    this.#waiting = undefined;
-    if (connecting !== undefined) {
-      this.#connecting = undefined;
-      connecting(
-        new UdpTransportError('CLOSED', `transport ${this.address} closed while connecting`, {
-          address: this.address,
-        }),
-      );
-    }
+    this.#out.abort();
     this.#closePromise = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
       // node:dgram hands a send to libuv on a later tick (after its address
@@ -439,14 +221,14 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
   ref(): void {
     this.#referenced = true;
     if (!this.#closed) this.#socket.ref();
-    this.#native?.ref();
+    this.#out.native?.ref();
   }
 
   /** Lets the process exit while the socket is open. */
   unref(): void {
     this.#referenced = false;
     if (!this.#closed) this.#socket.unref();
-    this.#native?.unref();
+    this.#out.native?.unref();
   }
 
   /**
@@ -464,7 +246,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
    * (see the `native` option).
    */
   get nativeIo(): boolean {
-    return this.#native !== undefined;
+    return this.#out.native !== undefined;
   }
 
   /** Whether the transport keeps the event loop alive. */
@@ -508,61 +290,29 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     }
     const ledger = this.#ledger;
     return {
-      received: this.#received,
-      truncated: this.#truncated,
+      received: this.#counts.received,
+      truncated: this.#counts.truncated,
       sent: ledger.sent,
-      retried: this.#retried,
+      retried: this.#out.retried,
       dropped:
-        this.#droppedPendingLimit +
+        this.#out.droppedPendingLimit +
         ledger.droppedTimeout +
         ledger.droppedError +
-        this.#droppedTooLarge +
+        this.#out.droppedTooLarge +
         ledger.droppedClosed,
       pending,
       outstanding: ledger.outstanding,
       outstandingBytes: ledger.outstandingBytes,
-      droppedPendingLimit: this.#droppedPendingLimit,
+      droppedPendingLimit: this.#out.droppedPendingLimit,
       droppedTimeout: ledger.droppedTimeout,
       droppedError: ledger.droppedError,
-      droppedTooLarge: this.#droppedTooLarge,
+      droppedTooLarge: this.#out.droppedTooLarge,
       droppedClosed: ledger.droppedClosed,
       lateSent: ledger.lateSent,
     };
   }
 
   // --- receive -------------------------------------------------------------
-
-  #messageListener(onMessage: DatagramHandler<UdpPeer>): (data: Buffer, rinfo: RemoteInfo) => void {
-    return (data, rinfo) => {
-      this.#received++;
-      // rinfo is a fresh object per datagram with address/port/family: it is the peer.
-      if (data.length > MAX_UDP_PAYLOAD) {
-        this.#truncated++;
-        onMessage(data, rinfo, TRUNCATED);
-      } else {
-        onMessage(data, rinfo, WHOLE);
-      }
-    };
-  }
-
-  #guardedMessageListener(
-    onMessage: DatagramHandler<UdpPeer>,
-    onError: (error: UdpTransportError) => void,
-  ): (data: Buffer, rinfo: RemoteInfo) => void {
-    const deliver = this.#messageListener(onMessage);
-    return (data, rinfo) => {
-      try {
-        deliver(data, rinfo);
-      } catch (error) {
-        onError(
-          new UdpTransportError('HANDLER_FAILED', `onMessage threw: ${String(error)}`, {
-            address: this.address,
-            cause: error,
-          }),
-        );
-      }
-    };
-  }
 
   // --- lifecycle ------------------------------------------------------------
 
@@ -590,7 +340,7 @@ export class UdpTransport implements DatagramTransport<UdpPeer> {
     this.#ledger.dropAll();
     this.#socket.removeListener('close', this.#onSocketClose);
     this.#removeMessageListener();
-    this.#native?.close();
+    this.#out.native?.close();
     // Keep the 'error' listener: an error emitted late must not crash the process.
     if (this.#closePromise === undefined) {
       this.#closePromise = Promise.resolve();
