@@ -145,6 +145,8 @@ export class NativeUdp {
     onDatagram: (data: Buffer, rinfo: RemoteInfo) => void,
   ): void {
     const family = this.#family;
+    let failed = false;
+    let thrown: unknown;
     for (let i = 0; i < count; i++) {
       const length = meta[2 * i] ?? 0;
       const sender =
@@ -159,14 +161,22 @@ export class NativeUdp {
       }
       const data = Buffer.from(buffer, offset, length);
       offset += length;
-      if (this.#closed) return;
-      onDatagram(data, {
-        address: this.#lastAddress,
-        family,
-        port: this.#lastPort,
-        size: length,
-      });
+      if (this.#closed) break;
+      try {
+        onDatagram(data, {
+          address: this.#lastAddress,
+          family,
+          port: this.#lastPort,
+          size: length,
+        });
+      } catch (error) {
+        // As with node:dgram (one event per datagram), the rest are still
+        // delivered; the first exception is rethrown (uncaught) afterwards.
+        if (!failed) thrown = error;
+        failed = true;
+      }
     }
+    if (failed) throw thrown;
   }
 
   /**
