@@ -131,11 +131,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   ): Promise<MiReply | MiJsonRpcReply> {
     if (this.protocol === 'jsonrpc') return this.callJsonRpc(command, args, options);
     if (args !== undefined && !Array.isArray(args) && !isNamedParams(args)) {
-      return Promise.reject(
-        new MiClientError('REQUEST_INVALID', 'legacy arguments must be an array or an object', {
-          target: this.target,
-        }),
-      );
+      const message = 'legacy arguments must be an array or an object';
+      return Promise.reject(new MiClientError('REQUEST_INVALID', message, { target: this.target }));
     }
     const legacyArgs = args as readonly MiArgument[] | MiNamedParams | undefined;
     if (this.protocol === 'auto') return this.callAuto(command, legacyArgs, options);
