@@ -42,6 +42,7 @@ import {
 } from './jsonrpc.js';
 import { isNamedParams, legacyArgumentList, type MiNamedParams } from './params.js';
 import { type CallHost, type CallResult, PendingCall, promiseOf, settle } from './pending-call.js';
+import { type MiEvent, type SubscribeOptions, subscribeEvents } from './subscribe.js';
 
 /**
  * A client for one MI datagram server (`socket_name`: a UNIX socket path or `udp:HOST:PORT`).
@@ -103,6 +104,20 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       throw new RangeError('maxIdleSockets must be a non-negative integer');
     }
     this.socketDir = options.socketDir;
+  }
+
+  /**
+   * Subscribes to `event` (`event_subscribe`) on a socket of this client's
+   * own that matches the target, and yields each event as it arrives
+   * (docs/events.md). Re-subscribes before `expire`; breaking out of the
+   * loop or aborting `signal` unsubscribes and closes the socket.
+   */
+  async *subscribe(
+    event: string,
+    options?: SubscribeOptions,
+  ): AsyncGenerator<MiEvent, void, undefined> {
+    const target = await this.resolveOnce();
+    yield* subscribeEvents(this, event, target, this.socketDir, options);
   }
 
   /** `true` once {@link close} was called. */

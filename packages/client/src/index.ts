@@ -27,3 +27,4 @@ export {
   parseJsonRpcResponse,
 } from './jsonrpc.js';
 export { type MiNamedParams, type MiParamValue, namedParamsToArguments } from './params.js';
+export { type MiEvent, MiSubscribeError, type SubscribeOptions } from './subscribe.js';
