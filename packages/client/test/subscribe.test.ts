@@ -5,10 +5,11 @@
  * `mi subscribe` printing JSON lines until SIGTERM, which unsubscribes.
  */
 import { join } from 'node:path';
+import type { TempDir } from '@mi-datagram/test-helpers';
 import { killStarted, startNode, waitFor, waitForLine } from '@mi-datagram/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiClient, type MiEvent } from '../src/index.js';
-import { CLI, type SpawnedServer, spawnServer, type TempDir, tempDir } from './helpers/proc.js';
+import { CLI, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
 
 let tmp: TempDir;
 const servers: SpawnedServer[] = [];
