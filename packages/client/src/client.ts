@@ -106,18 +106,9 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     this.socketDir = options.socketDir;
   }
 
-  /**
-   * Subscribes to `event` (`event_subscribe`) on a socket of this client's
-   * own that matches the target, and yields each event as it arrives
-   * (docs/events.md). Re-subscribes before `expire`; breaking out of the
-   * loop or aborting `signal` unsubscribes and closes the socket.
-   */
-  async *subscribe(
-    event: string,
-    options?: SubscribeOptions,
-  ): AsyncGenerator<MiEvent, void, undefined> {
-    const target = await this.resolveOnce();
-    yield* subscribeEvents(this, event, target, this.socketDir, options);
+  /** `event` as it is raised, on a socket of this client's own (docs/events.md, subscribe.ts). */
+  subscribe(event: string, options?: SubscribeOptions): AsyncGenerator<MiEvent, void, undefined> {
+    return subscribeEvents(this, event, () => this.resolveOnce(), this.socketDir, options);
   }
 
   /** `true` once {@link close} was called. */
@@ -146,11 +137,8 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
   ): Promise<MiReply | MiJsonRpcReply> {
     if (this.protocol === 'jsonrpc') return this.callJsonRpc(command, args, options);
     if (args !== undefined && !Array.isArray(args) && !isNamedParams(args)) {
-      return Promise.reject(
-        new MiClientError('REQUEST_INVALID', 'legacy arguments must be an array or an object', {
-          target: this.target,
-        }),
-      );
+      const message = 'legacy arguments must be an array or an object';
+      return Promise.reject(new MiClientError('REQUEST_INVALID', message, { target: this.target }));
     }
     const legacyArgs = args as readonly MiArgument[] | MiNamedParams | undefined;
     if (this.protocol === 'auto') return this.callAuto(command, legacyArgs, options);
@@ -407,12 +395,4 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       void this.destroy(channel).then(() => settle(call, result));
     }
   }
-}
-
-/** Same as `new MiClient(target, options)`. */
-export function createMiClient<P extends MiProtocolName = 'legacy'>(
-  target: string,
-  options: MiClientOptions<P> = {},
-): MiClient<P> {
-  return new MiClient(target, options);
 }

@@ -7,6 +7,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { type EventFormat, parseEventDatagram } from '@mi-datagram/protocol';
+import type { ResolvedTarget } from './channel.js';
 import type { MiClient } from './client.js';
 import type { MiProtocolName } from './client-types.js';
 
@@ -38,6 +39,8 @@ export interface SubscribeOptions {
   readonly expire?: number;
   /** Stops the subscription (unsubscribes, closes the socket). */
   readonly signal?: AbortSignal;
+  /** UNIX targets: where the event socket's private directory is made. Default the OS temp dir. */
+  readonly socketDir?: string;
   /** Most events kept while nobody reads (older ones are dropped). Default 1024. */
   readonly maxQueued?: number;
 }
@@ -117,12 +120,12 @@ async function subscribeCall<P extends MiProtocolName>(
 export async function* subscribeEvents<P extends MiProtocolName>(
   client: MiClient<P>,
   event: string,
-  target:
-    | { readonly kind: 'unix' }
-    | { readonly kind: 'udp'; address: string; port: number; family: 4 | 6 },
-  socketDir: string | undefined,
+  resolve: () => Promise<ResolvedTarget>,
+  clientSocketDir: string | undefined,
   options: SubscribeOptions = {},
 ): AsyncGenerator<MiEvent, void, undefined> {
+  const target = await resolve();
+  const socketDir = options.socketDir ?? clientSocketDir;
   const expire = options.expire ?? 3600;
   if (!Number.isInteger(expire) || expire < 1)
     throw new RangeError('expire must be an integer >= 1');

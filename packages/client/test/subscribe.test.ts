@@ -45,7 +45,10 @@ describe('MiClient.subscribe', () => {
       try {
         const received: MiEvent[] = [];
         const loop = (async () => {
-          for await (const event of client.subscribe('E_CACHE_STORED', { expire: 30 })) {
+          for await (const event of client.subscribe('E_CACHE_STORED', {
+            expire: 30,
+            socketDir: tmp.path,
+          })) {
             received.push(event);
             if (received.length === 2) break;
           }
