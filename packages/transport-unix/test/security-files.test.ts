@@ -91,18 +91,20 @@ describe('owner and mode are set through the bound socket, never by path', () =>
       const path = join(dir, 'mi.sock');
       const attacker = startAs(
         `const fs = require('node:fs'); const [path, secret] = args;
-         const end = Date.now() + 30000; let n = 0;
+         const end = Date.now() + 30000; let n = 0; const mine = new Set();
          const loop = () => {
            for (let i = 0; i < 2000; i++) {
              try { fs.unlinkSync(path); } catch {}
              try { fs.symlinkSync(secret, path); } catch {}
              // the private-dir fallback: race the temporary socket too
              for (const d of (() => { try { return fs.readdirSync(args[2]); } catch { return []; } })()) {
-               if (!d.startsWith('.mi-')) continue;
+               // (only the server's: ours, put in place below, are left alone, so the
+               // directory holds a few entries per bind, not one per loop turn)
+               if (!d.startsWith('.mi-') || mine.has(d)) continue;
                // move the server's private directory away, put ours with a symlink in its place
                const p = args[2] + '/' + d;
                try { fs.renameSync(p, args[2] + '/.moved-' + n + '-' + d); } catch {}
-               try { fs.mkdirSync(p); fs.symlinkSync(secret, p + '/s'); } catch {}
+               try { fs.mkdirSync(p); mine.add(d); fs.symlinkSync(secret, p + '/s'); } catch {}
              }
              n++;
            }

@@ -30,8 +30,8 @@ import {
 export interface RpcShape {
   /** The id as JSON text (`null`, `1`, `"a"`). */
   readonly id: string;
-  /** `result`, a specific error code, or `error` (any error code). */
-  readonly outcome: 'result' | 'error' | number;
+  /** `result`, a specific error code, `error` (any error code), or `any` (result or error). */
+  readonly outcome: 'result' | 'error' | 'any' | number;
 }
 
 export type Expectation =
@@ -54,8 +54,17 @@ export type Expectation =
 /** How the soak predicts one command's reply. */
 export type CommandModel =
   | { readonly kind: 'echo' }
-  /** A core command: a tree with one of these codes; `noInput`: arguments never parsed. */
-  | { readonly kind: 'core'; readonly noInput: boolean; readonly codes: readonly number[] }
+  /**
+   * A core command: a tree with one of these codes; `noInput`: arguments never parsed.
+   * `argsDecide`: without arguments a 200 result, with any its answer depends on them
+   * (a JSON-RPC result or error: `which COMMAND`, the command model's recipes).
+   */
+  | {
+      readonly kind: 'core';
+      readonly noInput: boolean;
+      readonly codes: readonly number[];
+      readonly argsDecide?: boolean;
+    }
   | { readonly kind: 'throw' }
   | { readonly kind: 'hang' }
   | { readonly kind: 'slow' }
@@ -65,16 +74,19 @@ export type CommandModel =
 export const COMMANDS: ReadonlyMap<string, CommandModel> = new Map<string, CommandModel>([
   ['echo', { kind: 'echo' }],
   ['version', { kind: 'core', noInput: true, codes: [200] }],
-  ['which', { kind: 'core', noInput: true, codes: [200] }],
+  // `which COMMAND` answers recipes, 404 for an unknown command, 400 for more arguments.
+  ['which', { kind: 'core', noInput: false, codes: [200, 400, 404], argsDecide: true }],
   ['uptime', { kind: 'core', noInput: true, codes: [200] }],
   ['pwd', { kind: 'core', noInput: true, codes: [200] }],
   ['arg', { kind: 'core', noInput: true, codes: [200] }],
   ['ps', { kind: 'core', noInput: true, codes: [200] }],
-  ['help', { kind: 'core', noInput: false, codes: [200, 404] }],
-  // The cache commands answer 200 or their own 4xx trees depending on the arguments.
-  ['cache_store', { kind: 'core', noInput: false, codes: [200, 400, 404] }],
-  ['cache_fetch', { kind: 'core', noInput: false, codes: [200, 400, 404] }],
-  ['cache_remove', { kind: 'core', noInput: false, codes: [200, 400, 404] }],
+  // The command model (docs/commands.md) answers 400 for arguments that fit no recipe.
+  ['help', { kind: 'core', noInput: false, codes: [200, 400, 404] }],
+  // The cache commands answer 200 or their own 4xx trees depending on the arguments, and
+  // 500 `Cache ... command failed` for an unknown cache system (as cachedb_local).
+  ['cache_store', { kind: 'core', noInput: false, codes: [200, 400, 404, 500] }],
+  ['cache_fetch', { kind: 'core', noInput: false, codes: [200, 400, 404, 500] }],
+  ['cache_remove', { kind: 'core', noInput: false, codes: [200, 400, 404, 500] }],
   ['soak_throw', { kind: 'throw' }],
   ['soak_hang', { kind: 'hang' }],
   ['soak_slow', { kind: 'slow' }],
@@ -187,6 +199,13 @@ function itemShape(
     case 'echo':
       return { id: idText(id), outcome: 'result' };
     case 'core':
+      if (model.argsDecide === true) {
+        const params = item.request.params;
+        const none =
+          params === undefined ||
+          (Array.isArray(params) ? params.length === 0 : Object.keys(params).length === 0);
+        return { id: idText(id), outcome: none ? 'result' : 'any' };
+      }
       return {
         id: idText(id),
         outcome: model.codes.length === 1 && model.codes[0] === 200 ? 'result' : 'error',
@@ -251,6 +270,7 @@ function shapeOf(value: JsonValue): RpcShape | null {
 
 function shapeMatches(expected: RpcShape, actual: RpcShape): boolean {
   if (expected.id !== actual.id) return false;
+  if (expected.outcome === 'any') return true;
   if (expected.outcome === 'result') return actual.outcome === 'result';
   if (expected.outcome === 'error') return actual.outcome !== 'result';
   return expected.outcome === actual.outcome;

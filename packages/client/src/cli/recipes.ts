@@ -40,7 +40,7 @@ export function recipesOf(result: AnyReply): string[][] | null {
  * The text `mi which COMMAND` prints: `200 OK`, then one usage line per
  * recipe (`log_level`, `log_level level`, `log_level level pid`); `null`
  * when this is not such a call or its reply holds no recipes (then the
- * reply is printed as any other).
+ * reply is printed like any other).
  */
 export function whichRecipesText(
   command: string,

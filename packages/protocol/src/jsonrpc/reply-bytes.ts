@@ -5,7 +5,7 @@
  * replies are instead carved out of shared 16 KiB slabs, as Node.js does for
  * small Buffers: every reply gets its own bytes (never reused while
  * referenced), its `byteOffset` is not 0, and its `buffer` is the slab (do
- * not transfer it). A slab lives as long as any reply carved out of it.
+ * not transfer it). A slab lives until the last reply carved out of it is gone.
  */
 
 import { encodeUtf8, encodeUtf8Into } from '../legacy/text.js';

@@ -9,7 +9,8 @@ import {
   type SocketEntry,
   type ValidatedParams,
 } from './params.js';
-import { bad, parseSocketSpec, show } from './validate.js';
+import { parseSocketSpec } from './validate.js';
+import { bad, show } from './values.js';
 
 /**
  * One listener's settings: its overrides, else the top-level values, else

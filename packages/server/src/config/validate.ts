@@ -4,13 +4,7 @@
  */
 
 import { parseSocketName } from '@mi-datagram/protocol';
-import { parseCidr } from '../access/index.js';
-import {
-  COMMAND_LEVELS,
-  type CommandLevel,
-  ConfigError,
-  MAX_COMMAND_TIMEOUT_MS,
-} from '../common/index.js';
+import { ConfigError, MAX_COMMAND_TIMEOUT_MS } from '../common/index.js';
 import { parseRunAs } from '../ops/index.js';
 import { MIN_IN_FLIGHT_BYTES } from '../request/index.js';
 import { METRICS_PARAM_NAMES, type MetricsParamName } from './metrics-params.js';
@@ -31,18 +25,7 @@ import {
   type SocketSpec,
   type ValidatedParams,
 } from './params.js';
-
-export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null)
-    return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
-export function bad(param: string, source: string, detail: string): ConfigError {
-  return new ConfigError('INVALID_PARAMETER', param, `invalid ${param} (${source}): ${detail}`);
-}
+import { bad, integer, owner, parseAllowFrom, parseBoolean, parseLevel, show } from './values.js';
 
 /** Parses one `socket_name` value (`param` names it in errors, e.g. `sockets[1].socket_name`). */
 export function parseSocketSpec(value: unknown, source: string, param = 'socket_name'): SocketSpec {
@@ -86,24 +69,6 @@ export function parseSocketSpec(value: unknown, source: string, param = 'socket_
   };
 }
 
-function integer(
-  param: string,
-  source: string,
-  value: unknown,
-  min: number,
-  max: number,
-  unit = '',
-): number {
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\s*[+-]?[0-9]+\s*$/.test(value)) n = Number(value);
-  else throw bad(param, source, `expected an integer${unit}, got ${show(value)}`);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw bad(param, source, `expected an integer${unit} in ${min}..${max}, got ${show(value)}`);
-  }
-  return n;
-}
-
 /** `unix_socket_mode`: octal string (`0660`, `660`, `0o660`) or a number (the mode itself). */
 export function parseSocketMode(
   value: unknown,
@@ -126,19 +91,6 @@ export function parseSocketMode(
     throw bad(param, source, `expected permission bits in 0..0777 (octal), got ${show(value)}`);
   }
   return mode;
-}
-
-function owner(param: string, source: string, value: unknown): string {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0 || value > 0xfffffffe) {
-      throw bad(param, source, `expected a name or a numeric id, got ${show(value)}`);
-    }
-    return String(value);
-  }
-  if (typeof value !== 'string' || value.length === 0 || /[\0\n\r:]/.test(value)) {
-    throw bad(param, source, `expected a user/group name or a numeric id, got ${show(value)}`);
-  }
-  return value;
 }
 
 /**
@@ -234,35 +186,6 @@ export function validateParams(
     }
   }
   return out;
-}
-
-function parseLevel(param: string, source: string, value: unknown): CommandLevel {
-  if (typeof value !== 'string' || !(COMMAND_LEVELS as readonly string[]).includes(value)) {
-    throw bad(param, source, `expected one of ${COMMAND_LEVELS.join(', ')}, got ${show(value)}`);
-  }
-  return value as CommandLevel;
-}
-
-/** CIDR blocks, normalised (`10.0.0.0/8`, `::1/128`). */
-function parseAllowFrom(param: string, source: string, value: unknown): string[] {
-  const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (list.length === 0) {
-    throw bad(param, source, 'empty list (to serve no source at all, do not listen)');
-  }
-  return list.map((item) => {
-    if (typeof item !== 'string') {
-      throw bad(param, source, `expected CIDR blocks (strings), got ${show(item)}`);
-    }
-    const cidr = parseCidr(item);
-    if (typeof cidr === 'string') throw bad(param, source, cidr);
-    return cidr.text;
-  });
-}
-
-function parseBoolean(param: string, source: string, value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw bad(param, source, `expected true or false, got ${show(value)}`);
 }
 
 /** Validates one of {@link BOUND_PARAM_NAMES} into `out` (the in-flight bound, the deadline). */

@@ -2,7 +2,7 @@
  * JSON-RPC calls of `constantReply` commands (core `version`, `which`):
  * their result depends only on the registry, so it is encoded once per
  * registry generation (`JsonRpcResultTemplate`) and each reply only splices
- * the request's id in. The same steps as any call otherwise: the access
+ * the request's id in. The same steps as every call otherwise: the access
  * decision, the statistics, the debug log line. The first call of each
  * generation runs the handler the ordinary way and fills the cache.
  */
