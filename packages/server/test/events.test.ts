@@ -4,7 +4,7 @@
  * sockets, an event raised by a command module reaching them in both
  * formats, unsubscribing, expiry, and the checks (allowlist, bounds).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +222,34 @@ describe('security', () => {
       await udp.close();
       await reader.close();
       await guarded.close();
+    }
+  });
+});
+
+describe('server events', () => {
+  it("E_MI_SOCKET_REMOVED when a listener's socket file is removed", async () => {
+    const path = join(dir, 'watched.sock');
+    const watched = await startServer({ socket_name: path });
+    const sub = await udpSubscriber();
+    const c = await unixClient(path, dir);
+    try {
+      const reply = await c.request(
+        jsonrpc('event_subscribe', {
+          event: 'E_MI_SOCKET_REMOVED',
+          socket: sub.socket,
+          expire: 30,
+        }),
+      );
+      expect(reply.toString()).toBe('{"jsonrpc":"2.0","result":"OK","id":1}');
+      await unlink(path);
+      await watched.recheckSockets();
+      expect(await sub.next(5000)).toBe(
+        `{"jsonrpc":"2.0","method":"E_MI_SOCKET_REMOVED","params":{"socket":${JSON.stringify(path)},"recreating":1}}`,
+      );
+    } finally {
+      await c.close();
+      await sub.close();
+      await watched.close();
     }
   });
 });
