@@ -44,6 +44,8 @@ export class EventDelivery {
   readonly #options: DeliveryOptions;
   readonly #senders = new Map<string, Promise<Sender>>();
   readonly #open: Sender[] = [];
+  /** The senders already open, by key: sends to them are synchronous. */
+  readonly #ready = new Map<string, Sender>();
   readonly #failures = new Map<string, number>();
   readonly #failureLimit: number;
   #sent = 0;
@@ -65,9 +67,7 @@ export class EventDelivery {
     };
   }
 
-  #sender(target: DeliveryTarget): Promise<Sender> {
-    const key =
-      target.kind === 'unix' ? 'unix' : `udp${target.family}${isLoopback(target) ? 'lo' : ''}`;
+  #sender(target: DeliveryTarget, key: string): Promise<Sender> {
     let sender = this.#senders.get(key);
     if (sender === undefined) {
       sender =
@@ -80,6 +80,7 @@ export class EventDelivery {
       sender = sender.then((t) => {
         t.unref();
         this.#open.push(t as Sender);
+        this.#ready.set(key, t as Sender);
         return t as Sender;
       });
       // A failed open is retried at the next send.
@@ -93,31 +94,41 @@ export class EventDelivery {
   send(subscriber: Subscriber, bytes: Uint8Array): void {
     if (this.#closed) return;
     const target = subscriber.target;
-    void this.#sender(target).then(
-      (sender) => {
-        let outcome: SendOutcome;
-        try {
-          const peer: unknown =
-            target.kind === 'unix'
-              ? target.path
-              : ({
-                  address: target.address,
-                  port: target.port,
-                  family: target.family === 4 ? 'IPv4' : 'IPv6',
-                } satisfies Partial<UdpPeer>);
-          outcome = sender.send(bytes, peer);
-        } catch {
-          this.#thrown++;
-          outcome = 'dropped';
-        }
-        this.#outcome(subscriber, outcome);
-      },
+    const key =
+      target.kind === 'unix' ? 'unix' : `udp${target.family}${isLoopback(target) ? 'lo' : ''}`;
+    const ready = this.#ready.get(key);
+    if (ready !== undefined) {
+      this.#sendNow(ready, subscriber, bytes);
+      return;
+    }
+    void this.#sender(target, key).then(
+      (sender) => this.#sendNow(sender, subscriber, bytes),
       (error: unknown) => {
         this.#options.logger.error('events: cannot open a sender socket', { error: String(error) });
         this.#thrown++;
         this.#outcome(subscriber, 'dropped');
       },
     );
+  }
+
+  #sendNow(sender: Sender, subscriber: Subscriber, bytes: Uint8Array): void {
+    const target = subscriber.target;
+    let outcome: SendOutcome;
+    try {
+      const peer: unknown =
+        target.kind === 'unix'
+          ? target.path
+          : ({
+              address: target.address,
+              port: target.port,
+              family: target.family === 4 ? 'IPv4' : 'IPv6',
+            } satisfies UdpPeer);
+      outcome = sender.send(bytes, peer);
+    } catch {
+      this.#thrown++;
+      outcome = 'dropped';
+    }
+    this.#outcome(subscriber, outcome);
   }
 
   #outcome(subscriber: Subscriber, outcome: SendOutcome): void {
@@ -157,6 +168,7 @@ export class EventDelivery {
     this.#closed = true;
     const senders = [...this.#senders.values()];
     this.#senders.clear();
+    this.#ready.clear();
     this.#open.length = 0;
     await Promise.all(senders.map((s) => s.then((t) => t.close()).catch(() => {})));
   }
