@@ -100,6 +100,13 @@ export class EventPublisher {
     this.#sink = sink;
   }
 
+  /** @internal a closing server: disconnects `sink` only if it is still the one connected. */
+  disconnect(sink: EventSink): void {
+    if (this.#sink !== sink) return;
+    this.#sink = null;
+    this.#subscribed = new Set();
+  }
+
   /** @internal the server: the names with live subscribers. */
   setSubscribed(names: Iterable<string>): void {
     this.#subscribed = new Set(names);

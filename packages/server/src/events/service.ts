@@ -77,6 +77,9 @@ export class EventService implements EventsBackend {
   readonly #now: () => number;
   readonly #onChange: ((names: readonly string[]) => void) | undefined;
   readonly #timer: NodeJS.Timeout;
+  readonly #sink = (name: string, params: readonly EventParam[]) => {
+    this.deliver(name, params);
+  };
   #raised = 0;
   #names = '';
 
@@ -94,7 +97,7 @@ export class EventService implements EventsBackend {
         this.#changed();
       },
     });
-    this.publisher.connect((name, params) => this.deliver(name, params));
+    this.publisher.connect(this.#sink);
     // Expired subscribers leave the fast path's set within a second.
     this.#timer = setInterval(() => {
       if (this.#table.purge(this.#now())) this.#changed();
@@ -186,8 +189,8 @@ export class EventService implements EventsBackend {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    this.publisher.connect(null);
-    this.publisher.setSubscribed([]);
+    // A server started later in this process keeps the publisher.
+    this.publisher.disconnect(this.#sink);
     await this.#delivery.close();
   }
 }
