@@ -61,6 +61,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const { runShell } = await import('./cli/shell.js');
     return runShell(options, io);
   }
+  // `mi subscribe EVENT`: events as they arrive, until Ctrl-C (cli/subscribe.ts).
+  if (command === 'subscribe') {
+    const { runSubscribe } = await import('./cli/subscribe.js');
+    return runSubscribe(options, io);
+  }
   const problem = argsProblem(options.protocol, options.args);
   if (problem !== undefined) {
     io.err(`mi: ${problem} (mi --help for usage)\n`);

@@ -42,6 +42,7 @@ import {
 } from './jsonrpc.js';
 import { isNamedParams, legacyArgumentList, type MiNamedParams } from './params.js';
 import { type CallHost, type CallResult, PendingCall, promiseOf, settle } from './pending-call.js';
+import { type MiEvent, type SubscribeOptions, subscribeEvents } from './subscribe.js';
 
 /**
  * A client for one MI datagram server (`socket_name`: a UNIX socket path or `udp:HOST:PORT`).
@@ -103,6 +104,11 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       throw new RangeError('maxIdleSockets must be a non-negative integer');
     }
     this.socketDir = options.socketDir;
+  }
+
+  /** `event` as it is raised, on a socket of this client's own (docs/events.md, subscribe.ts). */
+  subscribe(event: string, options?: SubscribeOptions): AsyncGenerator<MiEvent, void, undefined> {
+    return subscribeEvents(this, event, () => this.resolveOnce(), this.socketDir, options);
   }
 
   /** `true` once {@link close} was called. */
@@ -389,12 +395,4 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       void this.destroy(channel).then(() => settle(call, result));
     }
   }
-}
-
-/** Same as `new MiClient(target, options)`. */
-export function createMiClient<P extends MiProtocolName = 'legacy'>(
-  target: string,
-  options: MiClientOptions<P> = {},
-): MiClient<P> {
-  return new MiClient(target, options);
 }

@@ -1,4 +1,4 @@
-export { createMiClient, MiClient } from './client.js';
+export { MiClient } from './client.js';
 export type {
   MiArgument,
   MiCallArgs,
@@ -9,6 +9,7 @@ export type {
   MiReply,
 } from './client-types.js';
 export { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
+export { createMiClient } from './create.js';
 export {
   isMiClientError,
   MI_CLIENT_ERROR_CODES,
@@ -27,3 +28,4 @@ export {
   parseJsonRpcResponse,
 } from './jsonrpc.js';
 export { type MiNamedParams, type MiParamValue, namedParamsToArguments } from './params.js';
+export { type MiEvent, MiSubscribeError, type SubscribeOptions } from './subscribe.js';

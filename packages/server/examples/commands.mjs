@@ -9,7 +9,7 @@
 // worker process sees: with `--children-count 2` a value stored through one
 // worker is fetched through the other.
 
-import { statistics } from '@mi-datagram/server';
+import { events, statistics } from '@mi-datagram/server';
 
 /** Shown as `Exported by::` in `help`. Optional: defaults to the file's base name. */
 export const moduleName = 'example';
@@ -45,6 +45,11 @@ statistics.gauge('example', 'cache_entries', {
   help: 'keys stored through this process and not removed (expired ones included)',
 });
 
+// An event of this module (docs/events.md): declared once, at load; raised by
+// cache_store. `mi subscribe E_CACHE_STORED` prints one line per stored value;
+// raising it costs nothing while nobody is subscribed.
+events.declare('E_CACHE_STORED');
+
 export default [
   {
     name: 'cache_store',
@@ -69,6 +74,7 @@ export default [
       if (expire < 0) return { paramsError: 'Negative expire value' };
       await shared.set(key, params.value, expire);
       stores.inc();
+      events.raise('E_CACHE_STORED', { system: params.system, attr: params.attr });
       storedKeys.add(key);
       return undefined; // 200 OK / "OK"
     },

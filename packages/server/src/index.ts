@@ -118,6 +118,25 @@ export {
   workLimitsOf,
 } from './config/index.js';
 export {
+  createEventCommands,
+  DEFAULT_EXPIRE,
+  DEFAULT_SUBSCRIPTION_LIMITS,
+  type EventInfo,
+  type EventParams,
+  EventPublisher,
+  EventService,
+  type EventServiceOptions,
+  type EventsBackend,
+  EventsError,
+  type EventsErrorCode,
+  type EventsStats,
+  type EventValue,
+  events,
+  MAX_DECLARED_EVENTS,
+  SERVER_EVENTS,
+  type SubscriptionLimits,
+} from './events/index.js';
+export {
   createLogger,
   DEFAULT_LOG_LEVEL,
   LOG_LEVEL,

@@ -15,6 +15,7 @@ import {
   validateParams,
   workLimitsOf,
 } from './config/index.js';
+import { createEventCommands, EventService, events, SERVER_EVENTS } from './events/index.js';
 import { attachListener, bindListener } from './listeners/index.js';
 import {
   createLogger,
@@ -81,6 +82,8 @@ export interface RunningServer {
   readonly addresses: readonly string[];
   /** This server's statistics (built-in groups and the program's registry). */
   readonly statistics: ProcessStatisticsSet;
+  /** This server's events: subscriptions and delivery (docs/events.md). */
+  readonly events: EventService;
   /** `HOST:PORT` of the metrics endpoint (`metrics_listen`), or null. */
   readonly metricsAddress: string | null;
   /** Graceful stop (see {@link MiServer.close}). */
@@ -127,7 +130,10 @@ export async function startServerFromConfig(
     return statsOf.stats();
   };
   const statisticsSet = new ProcessStatisticsSet(stats, options.statistics);
+  // Events: the subscription list and delivery live in this process (src/events).
+  const eventService = new EventService({ logger, socketTimeoutMs: config.socket_timeout });
   const registry = await buildRegistry({
+    builtins: { module: 'events', commands: createEventCommands(eventService) },
     processes,
     startedAt: new Date(),
     kill,
@@ -181,10 +187,21 @@ export async function startServerFromConfig(
     }
   } catch (error) {
     statisticsSet.close();
+    await eventService.close();
     await server.close({ timeoutMs: 0 });
     throw error;
   }
-  const socketWatch = watchSocketFiles(watched, { logger });
+  const socketWatch = watchSocketFiles(watched, {
+    logger,
+    onRemoved: (path, recreating) => {
+      if (events.hasSubscribers(SERVER_EVENTS.SOCKET_REMOVED)) {
+        events.raise(SERVER_EVENTS.SOCKET_REMOVED, {
+          socket: path,
+          recreating: recreating ? 1 : 0,
+        });
+      }
+    },
+  });
   const started: RunningServer = {
     server,
     registry,
@@ -192,12 +209,14 @@ export async function startServerFromConfig(
     config,
     addresses: server.addresses,
     statistics: statisticsSet,
+    events: eventService,
     metricsAddress: metrics?.address ?? null,
     close: async (closeOptions) => {
       socketWatch.stop();
       statisticsSet.close();
       await metrics?.close();
       await server.close(closeOptions);
+      await eventService.close();
     },
     recheckSockets: () => socketWatch.check().then(() => socketWatch.states()),
   };

@@ -6,6 +6,7 @@ export const DEFAULT_SOCKET = '/tmp/mi-datagram.sock';
 
 export const USAGE = `Usage: mi [-s SOCKET]... [--timeout MS] [--json] [--jsonrpc|--legacy] COMMAND [ARG]...
        mi [-s SOCKET]... [OPTIONS] [-i]      (interactive shell)
+       mi [-s SOCKET] [--json] [--legacy] subscribe EVENT [--expire SECONDS]
 
 Sends one MI command to MI datagram servers (mi-datagram, OpenSIPS 2.x and 3.x) and prints the
 reply. Each target's protocol is found out: legacy text first, JSON-RPC 2.0 once the target
@@ -44,6 +45,7 @@ Examples:
   mi -s /run/a.sock -s /run/b.sock --json uptime
   mi --json ps | jq '.Processes[].PID'
   mi cache_store system::local key::k1 "value::hello world"
+  mi --json subscribe E_MI_BUSY          (one JSON line per event until Ctrl-C)
 `;
 
 /** `auto`: legacy text first, JSON-RPC once the target answers as OpenSIPS 3 does. */

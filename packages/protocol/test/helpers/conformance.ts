@@ -141,3 +141,26 @@ export function loadReplyCases(): ReplyCase[] {
   }
   return cases;
 }
+
+/** One datagram line of events-opensips.txt. */
+export interface EventsLine {
+  readonly title: string;
+  readonly kind: 'REQ' | 'REP' | 'EVENT';
+  readonly bytes: Uint8Array;
+}
+
+/** Every REQ/REP/EVENT line of events-opensips.txt, in order, lengths checked. */
+export function loadEventsRecording(): EventsLine[] {
+  const text = readFileSync(`${SHARED}conformance/events-opensips.txt`, 'latin1');
+  const lines: EventsLine[] = [];
+  let title = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('### ')) title = line.slice(4);
+    const kind = /^(REQ|REP|EVENT) \((\d+) bytes\): /.exec(line);
+    if (kind === null) continue;
+    const { bytes } = pythonBytes(line, kind[0].length);
+    if (bytes.length !== Number(kind[2])) throw new Error(`length mismatch in ${title}`);
+    lines.push({ title, kind: kind[1] as EventsLine['kind'], bytes });
+  }
+  return lines;
+}

@@ -121,6 +121,16 @@ export class ListenerAccess {
     this.checksRequests = this.rank < LEVEL_RANK.admin || this.limiter !== null;
   }
 
+  /** The highest level this listener grants (`request.listener.level`). */
+  get level(): CommandLevel {
+    return this.policy.level;
+  }
+
+  /** True when the allowlist admits `address` (an IP literal); no allowlist: true. Counts nothing. */
+  allowsAddress(address: string): boolean {
+    return this.allow === null || this.allow.matches(address);
+  }
+
   /**
    * The allowlist: true when a datagram from `peer` may be served. Counts
    * the drops. A peer without an IP address never passes a list.

@@ -7,6 +7,7 @@
 
 import { ConfigError } from '../common/index.js';
 import { registerCoreCommands } from './core-commands.js';
+import type { MiCommandDefinition } from './define.js';
 import { loadCommandModule } from './load-commands.js';
 import type { MiStatsProvider } from './mi-stats-command.js';
 import type { ProcessTable } from './process-table.js';
@@ -32,6 +33,11 @@ export interface RegistryOptions {
   readonly stats?: MiStatsProvider;
   /** The server's statistics, for `get_statistics` & co. (registered with the core commands when given). */
   readonly statistics?: StatisticsProvider;
+  /** Built-in commands of other parts of the server (events), registered after the core ones. */
+  readonly builtins?: {
+    readonly module: string;
+    readonly commands: readonly MiCommandDefinition[];
+  };
 }
 
 /** Throws {@link ConfigError} `INVALID_COMMANDS` for a bad module, definition or duplicate name. */
@@ -47,6 +53,9 @@ export async function buildRegistry(options: RegistryOptions): Promise<CommandRe
       ...(options.stats === undefined ? {} : { stats: options.stats }),
       ...(options.statistics === undefined ? {} : { statistics: options.statistics }),
     });
+  }
+  if (options.builtins !== undefined) {
+    registry.registerAll(options.builtins.commands, { module: options.builtins.module });
   }
   for (const path of options.commandModules ?? []) {
     const loaded = await loadCommandModule(path);

@@ -60,6 +60,20 @@ export interface MiRequest {
    * not carry it.
    */
   readonly signal: AbortSignal;
+  /**
+   * The listener the request came in on (set once its access was checked;
+   * absent for requests served without one). `event_subscribe` checks a UDP
+   * subscriber against its allowlist.
+   */
+  readonly listener?: MiListener;
+}
+
+/** What a handler may ask about the listener of its request. */
+export interface MiListener {
+  /** Highest command level the listener grants. */
+  readonly level: CommandLevel;
+  /** True when the listener's allowlist admits the IP address (no allowlist: always). */
+  allowsAddress(address: string): boolean;
 }
 
 export type MiProtocol = 'legacy' | 'jsonrpc';

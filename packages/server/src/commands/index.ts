@@ -19,6 +19,7 @@ export {
   type MiCommandHandler,
   type MiCommandResult,
   type MiCommandReturn,
+  type MiListener,
   type MiParamsRequest,
   type MiProtocol,
   type MiRequest,

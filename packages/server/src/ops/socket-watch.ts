@@ -40,6 +40,8 @@ export interface SocketWatchOptions {
   readonly remindMs?: number;
   /** True while the server shuts down (its own close removes the files): nothing is reported. */
   readonly isClosing?: () => boolean;
+  /** Called once each time a watched socket file is found removed (the server event `E_MI_SOCKET_REMOVED`). */
+  readonly onRemoved?: (path: string, recreating: boolean) => void;
 }
 
 export type SocketFileState = 'ok' | 'missing' | 'replaced' | 'recreated';
@@ -141,6 +143,7 @@ export function watchSocketFiles(
       e.state = 'replaced';
       return;
     }
+    if (e.state !== 'missing') options.onRemoved?.(e.path, e.recreate !== undefined);
     if (e.recreate === undefined) {
       if (e.state !== 'missing' || now - e.reportedAt >= remindMs) {
         logger.error(

@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { UdpTransportError } from '@mi-datagram/transport-udp';
 import { UnixTransportError } from '@mi-datagram/transport-unix';
+import type { JsonValue } from '@mi-datagram/worker-pool';
 import {
   type LogEntry,
   type RestartPolicy,
@@ -30,6 +31,13 @@ import {
   type SocketSpec,
   validateParams,
 } from '../config/index.js';
+import {
+  answerEventsRequest,
+  EventService,
+  events,
+  SERVER_EVENTS,
+  subscribedNamesPayload,
+} from '../events/index.js';
 import { bindFailure, poolSocketOptions } from '../listeners/index.js';
 import {
   createLogger,
@@ -161,6 +169,16 @@ export async function startPooledServerFromConfig(
   // What every worker's `request.shared` reaches over IPC (src/commands/shared-store.ts).
   const sharedStore = new LocalSharedStore();
   let pool: WorkerPool | null = null;
+  // The one subscription list of the server, and its delivery (src/events/remote.ts):
+  // workers learn which events have subscribers whenever that changes.
+  const tellWorkers = (names: readonly string[]) => {
+    void pool?.broadcast(subscribedNamesPayload(names)).catch(() => {});
+  };
+  const eventService = new EventService({
+    logger,
+    socketTimeoutMs: config.socket_timeout,
+    onSubscribedChange: tellWorkers,
+  });
   let running: RunningPooledServer | null = null;
   const kill = options.onKill ?? (() => void running?.close());
   try {
@@ -183,11 +201,23 @@ export async function startPooledServerFromConfig(
       onRequest: (payload) => {
         const storeRequest = parseSharedStoreRequest(payload);
         if (storeRequest !== null) return answerSharedStoreRequest(sharedStore, storeRequest);
+        const eventsAnswer = answerEventsRequest(eventService, payload);
+        if (eventsAnswer !== undefined) return eventsAnswer as JsonValue;
         const level = parseLogLevelRequest(payload);
         if (level === null) throw new Error('unknown request');
         logger.level = level;
         pool?.setLogLevel(level);
         return { pid: process.pid, level };
+      },
+      // A worker that died is replaced: the server event E_MI_WORKER_REPLACED.
+      onEvent: (event) => {
+        if (event.type === 'restart' && events.hasSubscribers(SERVER_EVENTS.WORKER_REPLACED)) {
+          events.raise(SERVER_EVENTS.WORKER_REPLACED, {
+            worker: event.workerId,
+            reason: String(event.reason),
+            failures: event.failures,
+          });
+        }
       },
       onShutdownRequest: ({ pid, reason }) => {
         logger.notice('shutdown requested by a worker', { workerPid: pid, reason });
@@ -195,6 +225,7 @@ export async function startPooledServerFromConfig(
       },
     });
   } catch (error) {
+    await eventService.close();
     throw startFailure(config, error);
   }
   pool.setLogLevel(logger.level);
@@ -202,7 +233,15 @@ export async function startPooledServerFromConfig(
   // The workers hold the sockets: a removed socket file cannot be re-created, only reported (socket-watch.ts).
   const socketWatch = watchSocketFiles(
     config.sockets.flatMap((spec) => (spec.kind === 'unix' ? [{ path: spec.path }] : [])),
-    { logger, isClosing: () => started.state === 'closing' || started.state === 'closed' },
+    {
+      logger,
+      isClosing: () => started.state === 'closing' || started.state === 'closed',
+      onRemoved: (path) => {
+        if (events.hasSubscribers(SERVER_EVENTS.SOCKET_REMOVED)) {
+          events.raise(SERVER_EVENTS.SOCKET_REMOVED, { socket: path, recreating: 0 });
+        }
+      },
+    },
   );
   let metrics: MetricsEndpoint | null = null;
   if (config.metrics !== null) {
@@ -223,11 +262,13 @@ export async function startPooledServerFromConfig(
     } catch (error) {
       socketWatch.stop();
       await started.close({ timeoutMs: 0 });
+      await eventService.close();
       throw error;
     }
   }
   const endpoint = metrics;
   void started.closed.then(() => {
+    void eventService.close();
     socketWatch.stop();
     void endpoint?.close();
   });

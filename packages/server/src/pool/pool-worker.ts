@@ -7,6 +7,12 @@
 import type { WorkerContext } from '@mi-datagram/worker-pool';
 import { buildRegistry, RemoteSharedStore } from '../commands/index.js';
 import { workLimitsOf } from '../config/index.js';
+import {
+  createEventCommands,
+  events,
+  RemoteEventsBackend,
+  subscribedNamesOf,
+} from '../events/index.js';
 import { attachListener } from '../listeners/index.js';
 import { chooseLogFormat, createLogger } from '../ops/index.js';
 import { MiServer } from '../request/index.js';
@@ -53,7 +59,16 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     return server.stats();
   });
   const histograms = () => (server === null ? [] : server.statsSnapshot().histograms);
+  // Events live in the primary (src/events/remote.ts): commands and raises go there.
+  const eventsBackend = new RemoteEventsBackend((payload) =>
+    context.request(payload as Parameters<typeof context.request>[0]),
+  );
   context.onRequest((payload) => {
+    const subscribed = subscribedNamesOf(payload);
+    if (subscribed !== undefined) {
+      events.setSubscribed(subscribed);
+      return true;
+    }
     if (isStatsRequest(payload)) return ownSnapshot();
     const answer = answerStatisticsRequest(payload, () => statisticsSet, histograms);
     return answer === undefined ? processes.answer(payload) : answer;
@@ -67,6 +82,7 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     kill: () => context.requestShutdown('kill command'),
     argv: data.argv,
     commandModules: data.commandModules,
+    builtins: { module: 'events', commands: createEventCommands(eventsBackend) },
     // The whole server's counters: this worker's and every other worker's (src/pool/pool-stats.ts).
     stats: () => gatherPoolStats(context, ownSnapshot, config.children_count, logger),
     // The whole server's statistics: summed over every worker (src/pool/pool-statistics.ts).
@@ -93,6 +109,9 @@ export async function startWorker(context: WorkerContext): Promise<void> {
     commandTimeoutMs: config.command_timeout,
   });
   server = built;
+  await eventsBackend.connect(events, (error) => {
+    logger.warn('events: an event could not reach the primary', { error: String(error) });
+  });
   // A graceful stop: the pool stops delivering datagrams, then this waits for
   // the pipeline's in-flight handlers and queued replies.
   context.onStop(() => {

@@ -13,6 +13,7 @@
  * ```
  */
 import { sourceOf } from '../access/index.js';
+import { events, SERVER_EVENTS } from '../events/index.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   type HandlerAbortError,
@@ -22,6 +23,17 @@ import {
 import { DEFAULT_WORK_LIMITS, InFlightLimiter, type WorkClass, type WorkLimits } from './limits.js';
 
 /** Modules whose commands an operator reaches for during a flood: served from the reserve. */
+
+/** When `E_MI_BUSY` was last raised (performance.now() ms): at most one per second. */
+let lastBusyEvent = Number.NEGATIVE_INFINITY;
+
+/** The server event of a `503 server busy` refusal (docs/events.md); a no-op without subscribers. */
+function busyEvent(now: number, command: string, source: string): void {
+  if (!events.hasSubscribers(SERVER_EVENTS.BUSY) || now - lastBusyEvent < 1000) return;
+  lastBusyEvent = now;
+  events.raise(SERVER_EVENTS.BUSY, { command, source });
+}
+
 export const OPERATOR_MODULES: ReadonlySet<string> = new Set(['core', 'statistics']);
 
 /** What the gate needs of a registered command. */
@@ -115,7 +127,10 @@ export class WorkGate {
     // peer's address (any port).
     const source = sourceOf(peer);
     const kind = this.classOf(entry);
-    if (!this.limiter.tryAcquire(source, bytes, kind)) return null;
+    if (!this.limiter.tryAcquire(source, bytes, kind)) {
+      busyEvent(startedMs, entry.name, source);
+      return null;
+    }
     return new GatedRun(entry.name, startedMs, source, bytes, kind);
   }
 

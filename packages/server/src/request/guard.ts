@@ -3,6 +3,7 @@ import type { DatagramTransport, TransportErrorKind } from '@mi-datagram/protoco
 import type { MiRequest, RegisteredCommand } from '../commands/index.js';
 import { debug } from './log.js';
 import { sendError } from './send.js';
+import { ServedRequest } from './served-request.js';
 import type { RequestState } from './state.js';
 
 /**
@@ -26,6 +27,7 @@ export function admit(
   now?: number,
 ): TransportErrorKind | null {
   const access = ctx.access.get(transport);
+  if (access !== undefined && request instanceof ServedRequest) request.listener = access;
   if (access?.checksRequests) {
     const refusal = access.check(command, request, peer, now);
     if (refusal !== null) {

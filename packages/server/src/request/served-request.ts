@@ -1,6 +1,12 @@
 /** The request object a handler receives from the pipeline (legacy and JSON-RPC). */
 import type { MiArgument } from '@mi-datagram/protocol';
-import type { MiProtocol, MiRequest, MiSharedStore, ParamValues } from '../commands/index.js';
+import type {
+  MiListener,
+  MiProtocol,
+  MiRequest,
+  MiSharedStore,
+  ParamValues,
+} from '../commands/index.js';
 import type { HandlerRun } from './deadline.js';
 
 /**
@@ -18,6 +24,8 @@ export class ServedRequest implements MiRequest {
   readonly shared: MiSharedStore;
   params?: ParamValues;
   recipe?: number;
+  /** Set by the guard step: the listener the request came in on. */
+  listener?: MiListener;
   readonly #run: HandlerRun;
 
   constructor(
