@@ -1,18 +1,9 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import {
-  chownSync,
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chownSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir, type TempDir } from '@mi-datagram/test-helpers';
+import { makeTempDir, ownSockets, type TempDir } from '@mi-datagram/test-helpers';
 import { afterEach } from 'vitest';
 import type { UnixPeer, UnixTransport } from '../src/index.js';
 
@@ -59,35 +50,9 @@ export function recorder(): {
   };
 }
 
-/**
- * UNIX datagram sockets open in this process, counted exactly: the runtime
- * (node, libuv, vitest) opens descriptors of its own at any time, but never a
- * UNIX datagram socket, so leak checks count these instead of all descriptors.
- */
+/** UNIX datagram sockets open in this process, counted exactly (leak checks). */
 export function unixDatagramSockets(): number {
-  return ownSocketsListedIn(['/proc/net/unix'], (f) => (f[4] === '0002' ? f[6] : undefined));
-}
-
-function ownSocketsListedIn(
-  tables: readonly string[],
-  inodeOf: (fields: string[]) => string | undefined,
-): number {
-  const inodes = new Set<string>();
-  for (const table of tables) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const inode = inodeOf(line.trim().split(/\s+/));
-      if (inode !== undefined) inodes.add(`socket:[${inode}]`);
-    }
-  }
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (inodes.has(readlinkSync(`/proc/self/fd/${fd}`))) count += 1;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return count;
+  return ownSockets(['unix-dgram']);
 }
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -1,10 +1,10 @@
 /** Spawning the real programs (server, `mi` CLI) for end-to-end tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   makeTempDir,
+  ownSockets,
   type Running,
   type RunOptions,
   runNode,
@@ -86,37 +86,7 @@ export function tempDir(prefix = 'mi-client-'): TempDir {
   return makeTempDir(prefix);
 }
 
-/**
- * Datagram sockets (UNIX, UDP/UDP6) open in this process, counted exactly:
- * the runtime opens descriptors of its own at any time, but never datagram
- * sockets, so leak checks count these instead of all descriptors.
- */
+/** Datagram sockets (UNIX, UDP/UDP6) open in this process, counted exactly. */
 export function datagramSockets(): number {
-  const inodes = new Set<string>();
-  const tables: Array<[string, (f: string[]) => string | undefined]> = [
-    ['/proc/net/unix', (f) => (f[4] === '0002' ? f[6] : undefined)],
-    ['/proc/net/udp', (f) => f[9]],
-    ['/proc/net/udp6', (f) => f[9]],
-  ];
-  for (const [table, inodeOf] of tables) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue; // no IPv6
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const inode = inodeOf(line.trim().split(/\s+/));
-      if (inode !== undefined) inodes.add(`socket:[${inode}]`);
-    }
-  }
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (inodes.has(readlinkSync(`/proc/self/fd/${fd}`))) count += 1;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return count;
+  return ownSockets(['unix-dgram', 'udp']);
 }
