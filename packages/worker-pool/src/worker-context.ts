@@ -1,6 +1,6 @@
 /**
  * What a worker module sees: the types of the context its `startWorker`
- * (or default export) receives. The implementation is in worker-entry.ts.
+ * (or default export) receives. The implementation is in worker-context-impl.ts.
  */
 import type { DatagramInfo, DatagramTransport } from '@mi-datagram/protocol';
 import type { UdpPeer, UdpTransportOptions } from '@mi-datagram/transport-udp';
