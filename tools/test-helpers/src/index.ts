@@ -3,6 +3,7 @@
  * one place. Only tests import it (it is private and never built).
  */
 export { childrenOf, isAlive, openFds, ownSockets, type SocketKind } from './procs.js';
+export { pythonBytes, readPythonBytes } from './python-bytes.js';
 export { type Running, type RunOptions, type RunResult, runNode } from './run.js';
 export { killStarted, type NodeRun, startNode, waitForLine } from './start.js';
 export { makeTempDir, type TempDir } from './temp.js';

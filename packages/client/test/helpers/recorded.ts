@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { pythonBytes } from '@mi-datagram/test-helpers';
 
 const conformance = (name: string): string =>
   fileURLToPath(new URL(`../../../../../shared/conformance/${name}`, import.meta.url));
@@ -18,48 +19,6 @@ export interface RecordedExchange {
   readonly reply: Buffer;
   /** Where the `(N bytes)` header disagrees with its literal: `REQ`/`REP` and the header's N. */
   readonly sizeMismatch?: { readonly kind: string; readonly declared: number };
-}
-
-const ESCAPES: Readonly<Record<string, number>> = {
-  n: 10,
-  t: 9,
-  r: 13,
-  '0': 0,
-  '\\': 92,
-  "'": 39,
-  '"': 34,
-  a: 7,
-  b: 8,
-  f: 12,
-  v: 11,
-};
-
-/** Decodes the Python literal `b'…'` / `b"…"` that makes up all of `literal`. */
-export function fromPythonBytes(literal: string): Buffer {
-  const quote = literal[1];
-  if (literal[0] !== 'b' || (quote !== "'" && quote !== '"') || !literal.endsWith(quote)) {
-    throw new Error(`not a bytes literal: ${literal.slice(0, 40)}`);
-  }
-  const body = literal.slice(2, -1);
-  const out: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const ch = body.charCodeAt(i);
-    if (ch !== 92) {
-      out.push(ch);
-      continue;
-    }
-    const next = body[i + 1] ?? '';
-    if (next === 'x') {
-      out.push(Number.parseInt(body.slice(i + 2, i + 4), 16));
-      i += 3;
-    } else if (next in ESCAPES) {
-      out.push(ESCAPES[next] ?? 0);
-      i += 1;
-    } else {
-      throw new Error(`unknown escape \\${next}`);
-    }
-  }
-  return Buffer.from(out);
 }
 
 /** Every complete REQ → REP pair (abridged datagrams and `<no reply>` left out). */
@@ -80,7 +39,7 @@ export function loadRecordedExchanges(file = RECORDED_REPLIES): RecordedExchange
     const [, kind, size, literal = ''] = head;
     // Abridged datagrams (`b'…' ... (note)` or `… (abridged)`) are left out.
     const complete = /^b(['"])[\s\S]*\1$/.test(literal) && !literal.endsWith('(abridged)');
-    const bytes = complete ? fromPythonBytes(literal) : undefined;
+    const bytes = complete ? pythonBytes(literal) : undefined;
     // The literal is the data; a wrong header is recorded (and asserted on by the tests).
     if (bytes !== undefined && bytes.length !== Number(size)) {
       mismatch = { kind: kind ?? '', declared: Number(size) };

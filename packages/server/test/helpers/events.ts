@@ -5,8 +5,8 @@
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { pythonBytes } from '@mi-datagram/test-helpers';
 import { openUnixReplySocket } from '@mi-datagram/transport-unix';
-import { pythonBytes } from './recording.js';
 
 export interface Subscriber {
   /** As `event_subscribe` names it. */

@@ -4,45 +4,12 @@
  * b'...'` lines holding Python bytes literals.
  */
 import { readFileSync } from 'node:fs';
+import { pythonBytes } from '@mi-datagram/test-helpers';
 
 export interface RecordedExchange {
   readonly title: string;
   readonly request: Buffer;
   readonly reply: Buffer | null;
-}
-
-/** The bytes of a Python bytes literal (`b'...'` or `b"..."`). */
-export function pythonBytes(literal: string): Buffer {
-  const m = /^b(['"])(.*)\1$/s.exec(literal.trim());
-  if (m === null) throw new Error(`not a bytes literal: ${literal.slice(0, 40)}`);
-  const body = m[2] as string;
-  const out: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i] as string;
-    if (c !== '\\') {
-      out.push(c.charCodeAt(0));
-      continue;
-    }
-    const e = body[++i] as string;
-    const simple: Record<string, number> = {
-      n: 10,
-      r: 13,
-      t: 9,
-      '\\': 92,
-      "'": 39,
-      '"': 34,
-      '0': 0,
-    };
-    if (e === 'x') {
-      out.push(Number.parseInt(body.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else if (simple[e] !== undefined) {
-      out.push(simple[e] as number);
-    } else {
-      throw new Error(`unknown escape \\${e}`);
-    }
-  }
-  return Buffer.from(out);
 }
 
 function tryBytes(text: string): Buffer | null {
