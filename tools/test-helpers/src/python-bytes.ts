@@ -40,15 +40,15 @@ export function readPythonBytes(text: string, start = 0): { bytes: Buffer; end: 
       i++;
       continue;
     }
-    const escape = text[i + 1] ?? '';
-    if (escape === 'x') {
+    const esc = text[i + 1] ?? '';
+    if (esc === 'x') {
       out.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
       i += 4;
-    } else if (escape in SIMPLE_ESCAPES) {
-      out.push(SIMPLE_ESCAPES[escape] ?? 0);
+    } else if (esc in SIMPLE_ESCAPES) {
+      out.push(SIMPLE_ESCAPES[esc] ?? 0);
       i += 2;
     } else {
-      throw new Error(`unknown escape \\${escape}`);
+      throw new Error(`unknown escape \\${esc}`);
     }
   }
 }
