@@ -7,8 +7,17 @@ import { defineConfig, type Options } from 'tsup';
  * bundle's, so the directory is resolved from the installed package instead.
  */
 const PACKAGE_DIR = 'fileURLToPath(new URL("..", import.meta.url))';
-const PACKAGE_DIR_RESOLVED =
-  'require("node:path").dirname(require.resolve("@mi-datagram/transport-unix/package.json"))';
+// The node_modules folders above the bundle, as require() would search them, checked with
+// one stat each; require.resolve (the fallback) goes through the package's `exports` map and
+// loads Node's ES module resolver to do it, a cost every `mi` call paid (issue 16).
+const PACKAGE_DIR_RESOLVED = `((p, f) => {
+  for (let d = __dirname; ; d = p.dirname(d)) {
+    const c = p.join(d, "node_modules", "@mi-datagram", "transport-unix");
+    if (p.basename(d) !== "node_modules" && f.existsSync(p.join(c, "package.json"))) return c;
+    if (p.dirname(d) === d) break;
+  }
+  return p.dirname(require.resolve("@mi-datagram/transport-unix/package.json"));
+})(require("node:path"), require("node:fs"))`;
 
 const addonPath: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'transport-unix-addon-path',

@@ -1,5 +1,5 @@
-import { lstat, rmdir, unlink } from 'node:fs/promises';
 import { wrapError } from './errors.js';
+import { lstatAsync as lstat, rmdirAsync as rmdir, unlinkAsync as unlink } from './fs-async.js';
 
 /** What a transport removes on close; only ever what it created itself. */
 export interface OwnedFile {

@@ -1,12 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnixTransportError, wrapError } from './errors.js';
+import {
+  closeAsync,
+  fchmodAsync,
+  fstatAsync,
+  mkdtempAsync,
+  openAsync,
+  rmAsync,
+} from './fs-async.js';
 import type { NativeSocket } from './native.js';
 import { DEFAULTS, resolveMode, resolveOptions, type UnixTransportOptions } from './options.js';
 import { resolveOwner } from './owner.js';
+import { randomHex } from './random.js';
 import { checkPath, makeTransport, newSocket, ownSocketFile, warner } from './socket-common.js';
 import type { UnixTransport } from './transport.js';
 
@@ -22,20 +29,20 @@ export interface UnixReplySocketOptions extends UnixTransportOptions {
  * through that descriptor: a directory swapped in meanwhile is not touched.
  */
 async function chmodOwnDir(dir: string, mode: number): Promise<void> {
-  const handle = await open(
+  const fd = await openAsync(
     dir,
     fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW,
   );
   try {
-    const st = await handle.stat();
+    const st = await fstatAsync(fd);
     if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o777) !== 0o700) {
       throw new UnixTransportError('SYSCALL', `${dir} is not the private directory we created`, {
         path: dir,
       });
     }
-    await handle.chmod(mode);
+    await fchmodAsync(fd, mode);
   } finally {
-    await handle.close();
+    await closeAsync(fd);
   }
 }
 
@@ -62,11 +69,11 @@ export async function openUnixReplySocket(
   const { uid, gid } = resolveOwner(o);
   let dir: string;
   try {
-    dir = await mkdtemp(join(base, 'mi-'));
+    dir = await mkdtempAsync(join(base, 'mi-'));
   } catch (err) {
     throw wrapError(err, 'creating the reply socket directory in', base);
   }
-  const path = join(dir, `${randomBytes(12).toString('hex')}.sock`);
+  const path = join(dir, `${randomHex(12)}.sock`);
   let socket: NativeSocket | undefined;
   try {
     checkPath(path, 'openUnixReplySocket()');
@@ -82,7 +89,7 @@ export async function openUnixReplySocket(
     return makeTransport(socket, resolved, path, path, { path, dev: st.dev, ino: st.ino, dir });
   } catch (err) {
     socket?.close();
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await rmAsync(dir, { recursive: true, force: true }).catch(() => undefined);
     throw wrapError(err, 'opening a reply socket in', base);
   }
 }
