@@ -1,15 +1,15 @@
-import { constants as fsConstants } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  constants as fsConstants,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnixTransportError, wrapError } from './errors.js';
-import {
-  closeAsync,
-  fchmodAsync,
-  fstatAsync,
-  mkdtempAsync,
-  openAsync,
-  rmAsync,
-} from './fs-async.js';
+import { rmAsync } from './fs-async.js';
 import type { NativeSocket } from './native.js';
 import { DEFAULTS, resolveMode, resolveOptions, type UnixTransportOptions } from './options.js';
 import { resolveOwner } from './owner.js';
@@ -28,21 +28,21 @@ export interface UnixReplySocketOptions extends UnixTransportOptions {
  * checks it is still ours (a directory, our uid, 0700) and sets its mode
  * through that descriptor: a directory swapped in meanwhile is not touched.
  */
-async function chmodOwnDir(dir: string, mode: number): Promise<void> {
-  const fd = await openAsync(
+function chmodOwnDir(dir: string, mode: number): void {
+  const fd = openSync(
     dir,
     fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW,
   );
   try {
-    const st = await fstatAsync(fd);
+    const st = fstatSync(fd);
     if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o777) !== 0o700) {
       throw new UnixTransportError('SYSCALL', `${dir} is not the private directory we created`, {
         path: dir,
       });
     }
-    await fchmodAsync(fd, mode);
+    fchmodSync(fd, mode);
   } finally {
-    await closeAsync(fd);
+    closeSync(fd);
   }
 }
 
@@ -53,7 +53,9 @@ async function chmodOwnDir(dir: string, mode: number): Promise<void> {
  * it) and the socket 0600 (or `mode`): only our own user and root can send to
  * it, so nobody else can slip a forged reply in (the name is visible in
  * /proc/net/unix). A server running as another, unprivileged user needs a
- * looser `mode` (or `user`/`group`). Both are removed on close.
+ * looser `mode` (or `user`/`group`). Both are removed on close. The few file
+ * calls on the new directory are synchronous: a one-shot client then never starts
+ * libuv's thread pool nor waits on it (issue 16).
  */
 export async function openUnixReplySocket(
   options?: UnixReplySocketOptions,
@@ -69,7 +71,7 @@ export async function openUnixReplySocket(
   const { uid, gid } = resolveOwner(o);
   let dir: string;
   try {
-    dir = await mkdtempAsync(join(base, 'mi-'));
+    dir = mkdtempSync(join(base, 'mi-'));
   } catch (err) {
     throw wrapError(err, 'creating the reply socket directory in', base);
   }
@@ -85,7 +87,7 @@ export async function openUnixReplySocket(
     }
     // Still inside the 0700 directory: nobody else can reach the socket yet.
     const st = ownSocketFile(socket, path, uid, gid, mode, -1);
-    await chmodOwnDir(dir, DEFAULTS.replyDirMode);
+    chmodOwnDir(dir, DEFAULTS.replyDirMode);
     return makeTransport(socket, resolved, path, path, { path, dev: st.dev, ino: st.ino, dir });
   } catch (err) {
     socket?.close();
