@@ -49,7 +49,7 @@ export default defineConfig([
     // `mi`: one CommonJS file with everything inlined (protocol, both transports), so that a call
     // starts no ES module loader and resolves no package; the shell, --version and the UDP code
     // are initialised only when used. issue 16: `mi version` close to `node -e 0`.
-    entry: { cli: 'src/cli.ts' },
+    entry: { 'cli-main': 'src/cli.ts' },
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
     target: 'node20',
@@ -60,5 +60,15 @@ export default defineConfig([
     clean: false,
     noExternal: [/^@mi-datagram\//],
     esbuildPlugins: [addonPath],
+  },
+  {
+    // `mi` itself: runs cli-main.cjs from its V8 code cache (src/cli-launcher.ts).
+    entry: { cli: 'src/cli-launcher.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    target: 'node20',
+    platform: 'node',
+    minify: true,
+    clean: false,
   },
 ]);
