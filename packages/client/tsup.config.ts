@@ -19,6 +19,9 @@ const PACKAGE_DIR_RESOLVED = `((p, f) => {
   return p.dirname(require.resolve("@mi-datagram/transport-unix/package.json"));
 })(require("node:path"), require("node:fs"))`;
 
+/** How transport-unix makes the require that loads its addon; the bundle has its own. */
+const ADDON_REQUIRE = 'process.getBuiltinModule("node:module").createRequire(import.meta.url)';
+
 const addonPath: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'transport-unix-addon-path',
   setup(build) {
@@ -29,7 +32,15 @@ const addonPath: NonNullable<Options['esbuildPlugins']>[number] = {
           `transport-unix no longer finds its directory with ${PACKAGE_DIR}: update tsup.config.ts`,
         );
       }
-      return { contents: text.replace(PACKAGE_DIR, PACKAGE_DIR_RESOLVED), loader: 'js' };
+      if (!text.includes(ADDON_REQUIRE)) {
+        throw new Error(
+          `transport-unix no longer loads its addon with ${ADDON_REQUIRE}: update tsup.config.ts`,
+        );
+      }
+      const contents = text
+        .replace(PACKAGE_DIR, PACKAGE_DIR_RESOLVED)
+        .replace(ADDON_REQUIRE, 'require');
+      return { contents, loader: 'js' };
     });
   },
 };

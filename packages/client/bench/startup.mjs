@@ -14,7 +14,7 @@
  * build) measured in the same rounds, shown as a second set of rows.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,10 +55,27 @@ function startServer(unixPath) {
   });
 }
 
-function timeOnce(args) {
+/**
+ * CPU time (user + system, ms) of the children waited for so far, from /proc/self/stat
+ * (cutime, cstime; USER_HZ = 100): coarse per run, exact enough summed over the runs, and
+ * not inflated by waiting for a CPU on a busy machine as wall time is. 0 without /proc.
+ */
+function childrenCpuMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function timeOnce(args, cpu) {
+  const cpuBefore = childrenCpuMs();
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (cpu !== undefined) cpu.total += childrenCpuMs() - cpuBefore;
   if (result.status !== 0) {
     throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   }
@@ -87,23 +104,29 @@ try {
   }
   for (const [, args] of cases) timeOnce(args); // warm the file cache
   const times = cases.map(() => []);
+  const cpu = cases.map(() => ({ total: 0 }));
   for (let round = 0; round < runs; round += 1) {
     // Rotate the order each round: no case always runs right after another.
     for (let k = 0; k < cases.length; k += 1) {
       const index = (k + round) % cases.length;
-      times[index].push(timeOnce(cases[index][1]));
+      times[index].push(timeOnce(cases[index][1], cpu[index]));
     }
   }
   const base = median(times[0]);
   console.log(`node ${process.version}, ${runs} interleaved rounds, medians`);
   const baseMin = Math.min(...times[0]);
-  console.log('| case | median ms | ratio to node -e 0 | min ms | ratio of minima |');
-  console.log('| --- | --- | --- | --- | --- |');
+  const baseCpu = cpu[0].total;
+  console.log(
+    '| case | wall median ms | ratio | wall min ms | ratio of minima | CPU ms (mean) | CPU ratio |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   cases.forEach(([name], index) => {
     const m = median(times[index]);
     const least = Math.min(...times[index]);
+    const used = cpu[index].total;
+    const cpuCells = baseCpu > 0 ? `${(used / runs).toFixed(1)} | ${(used / baseCpu).toFixed(3)}` : '- | -';
     console.log(
-      `| ${name} | ${m.toFixed(1)} | ${(m / base).toFixed(3)} | ${least.toFixed(1)} | ${(least / baseMin).toFixed(3)} |`,
+      `| ${name} | ${m.toFixed(1)} | ${(m / base).toFixed(3)} | ${least.toFixed(1)} | ${(least / baseMin).toFixed(3)} | ${cpuCells} |`,
     );
   });
 } finally {

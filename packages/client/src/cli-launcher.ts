@@ -8,7 +8,6 @@
  * The cache is produced by the build only and lives in the package, never in a writable place.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import { Script } from 'node:vm';
@@ -40,7 +39,8 @@ if (cachedData !== undefined && script.cachedDataRejected === true) {
 const bundle = { exports: {} };
 (script.runInThisContext() as ModuleFunction)(
   bundle.exports,
-  createRequire(file),
+  // This file's own require: it resolves from dist/ as the bundle's would.
+  require,
   bundle,
   file,
   __dirname,

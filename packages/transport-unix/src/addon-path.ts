@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debuglog } from 'node:util';
@@ -90,11 +89,15 @@ export interface AddonLoadFailure {
 export function requireFirst(
   candidates: readonly string[],
 ): { module: unknown; file: string } | { failures: AddonLoadFailure[] } {
-  const require = createRequire(import.meta.url);
+  // Loads node:module only here, not on import (the CommonJS bundle of `mi` puts its own
+  // require in place of this expression: client/tsup.config.ts; issue 16).
+  const load: (id: string) => unknown = process
+    .getBuiltinModule('node:module')
+    .createRequire(import.meta.url);
   const failures: AddonLoadFailure[] = [];
   for (const file of candidates) {
     try {
-      const module: unknown = require(file);
+      const module: unknown = load(file);
       for (const failure of failures) {
         debug('transport-unix: skipped %s (%s)', failure.file, failure.reason);
       }
