@@ -124,7 +124,8 @@ try {
     const m = median(times[index]);
     const least = Math.min(...times[index]);
     const used = cpu[index].total;
-    const cpuCells = baseCpu > 0 ? `${(used / runs).toFixed(1)} | ${(used / baseCpu).toFixed(3)}` : '- | -';
+    const cpuCells =
+      baseCpu > 0 ? `${(used / runs).toFixed(1)} | ${(used / baseCpu).toFixed(3)}` : '- | -';
     console.log(
       `| ${name} | ${m.toFixed(1)} | ${(m / base).toFixed(3)} | ${least.toFixed(1)} | ${(least / baseMin).toFixed(3)} | ${cpuCells} |`,
     );

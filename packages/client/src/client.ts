@@ -20,6 +20,7 @@ import type {
   MiProtocolName,
   MiReply,
 } from './client-types.js';
+import { nowMs } from './clock.js';
 import { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
 import { errnoOf } from './diagnose.js';
 import { MiClientError } from './errors.js';
@@ -32,7 +33,6 @@ import {
   timeoutError,
   transportError,
 } from './failures.js';
-import { nowMs } from './clock.js';
 import { InflightCalls, MAX_TIMER } from './inflight.js';
 import { interpretJsonRpc, interpretLegacy, isOpenSips3Reply } from './interpret.js';
 import {

@@ -2,8 +2,6 @@ import { type BigIntStats, fchmod, constants as fsConstants } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoName, UnixTransportError, wrapError } from './errors.js';
-import { loadNative, type NativeSocket } from './native.js';
-import type { ResolvedOptions } from './options.js';
 import {
   closeAsync,
   linkAsync as link,
@@ -14,6 +12,8 @@ import {
   rmAsync as rm,
   unlinkAsync as unlink,
 } from './fs-async.js';
+import { loadNative, type NativeSocket } from './native.js';
+import type { ResolvedOptions } from './options.js';
 import type { OwnedFile } from './owned-file.js';
 import {
   errnoOf,

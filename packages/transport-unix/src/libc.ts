@@ -39,8 +39,12 @@ export function elfInterpreter(readAt: ReadAt): string | undefined {
   for (let index = 0; index < phnum; index += 1) {
     const at = index * phentsize;
     if (view.getUint32(at, little) !== PT_INTERP) continue;
-    const offset = is64 ? view.getBigUint64(at + 0x08, little) : BigInt(view.getUint32(at + 4, little));
-    const size = is64 ? view.getBigUint64(at + 0x20, little) : BigInt(view.getUint32(at + 16, little));
+    const offset = is64
+      ? view.getBigUint64(at + 0x08, little)
+      : BigInt(view.getUint32(at + 4, little));
+    const size = is64
+      ? view.getBigUint64(at + 0x20, little)
+      : BigInt(view.getUint32(at + 16, little));
     if (size === 0n || size > BigInt(MAX_INTERPRETER_BYTES)) return undefined;
     if (offset > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
     const bytes = readAt(Number(offset), Number(size));

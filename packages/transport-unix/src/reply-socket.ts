@@ -29,10 +29,7 @@ export interface UnixReplySocketOptions extends UnixTransportOptions {
  * through that descriptor: a directory swapped in meanwhile is not touched.
  */
 function chmodOwnDir(dir: string, mode: number): void {
-  const fd = openSync(
-    dir,
-    fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW,
-  );
+  const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
   try {
     const st = fstatSync(fd);
     if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o777) !== 0o700) {
