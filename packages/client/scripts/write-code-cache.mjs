@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Writes dist/cli-main.cjs.cache, the V8 code cache that dist/cli.cjs (src/cli-launcher.ts)
- * runs the bundle from. The cache holds the functions compiled while a call ran: a child
+ * Writes dist/cli-main.cjs.v8-<V8 version>.cache, the V8 code cache that dist/cli.cjs
+ * (src/cli-launcher.ts) runs the bundle from. The cache holds the functions compiled while a call ran: a child
  * process compiles the bundle as the launcher does, runs `mi -s SOCK version` against a
  * responder on a UNIX socket in a temporary directory (argument parsing, the client, the
  * UNIX transport, the reply's parsing and printing), and writes the cache on exit.
@@ -19,7 +19,10 @@ const self = fileURLToPath(import.meta.url);
 const dist = resolve(dirname(self), '..', 'dist');
 const file = join(dist, 'cli-main.cjs');
 
-// Must match wrapBundle() in src/cli-launcher.ts byte for byte (V8 checks the source length;
+// Must match codeCacheFile() in src/cli-launcher-paths.ts.
+const cacheFile = `${file}.v8-${process.versions.v8}.cache`;
+
+// Must match wrapBundle() in src/cli-launcher-paths.ts byte for byte (V8 checks the source length;
 // test/cli-cache.test.ts checks that the launcher accepts the cache).
 const wrapBundle = (source) =>
   `(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`;
@@ -27,7 +30,7 @@ const wrapBundle = (source) =>
 if (process.argv[2] === '--child') {
   const script = new Script(wrapBundle(readFileSync(file, 'utf8')), { filename: file });
   process.argv = [process.argv[0], file, ...process.argv.slice(3)];
-  process.on('exit', () => writeFileSync(`${file}.cache`, script.createCachedData()));
+  process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()));
   const bundle = { exports: {} };
   script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dist);
 } else {
@@ -52,7 +55,7 @@ if (process.argv[2] === '--child') {
     if (status !== 0 || !output.startsWith('200 OK\n')) {
       throw new Error(`write-code-cache: the call failed (${status}): ${output}`);
     }
-    console.log(`write-code-cache: ${file}.cache`);
+    console.log(`write-code-cache: ${cacheFile}`);
   } finally {
     await server.close();
     rmSync(scratch, { recursive: true, force: true });
