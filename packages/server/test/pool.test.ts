@@ -359,13 +359,20 @@ describe.each(['unix', 'udp'] as const)('%s: supervision and lifecycle', (kind) 
     expect(server.run.stderr()).toMatch(
       new RegExp(`pid ${victim}\\) died: signal SIGKILL; restarting now`),
     );
-    // The replacement serves and is listed by ps.
+    // The replacement serves and is listed by ps (as soon as the primary's announcement arrives).
     const client = await clientFor(server.addresses[0] as string, dir);
     try {
       const workers = await server.workers();
-      const ps = rows(text(await client.request(':ps:\n')));
-      expect(ps).toHaveLength(3);
-      for (const pid of workers) expect(ps.some((line) => line.includes(`PID=${pid} `))).toBe(true);
+      await waitFor(
+        async () => {
+          const ps = rows(text(await client.request(':ps:\n')));
+          return (
+            ps.length === 3 && workers.every((pid) => ps.some((l) => l.includes(`PID=${pid} `)))
+          );
+        },
+        5_000,
+        'ps to list the replacement',
+      );
     } finally {
       await client.close();
     }

@@ -27,7 +27,12 @@ export {
   WorkerPool,
   type WorkerPoolStats,
 } from './pool.js';
-export type { ProcessInfo, ProcessState } from './process-table.js';
+export type {
+  ProcessInfo,
+  ProcessMember,
+  ProcessState,
+  ProcessTableSnapshot,
+} from './process-table.js';
 export type {
   AdoptOptions,
   StartWorker,

@@ -5,7 +5,12 @@
  */
 import { isWorkerPoolErrorCode, type WorkerPoolErrorCode } from './errors.js';
 import { isJsonValue, isNonNegativeInteger, isRecord, type JsonValue } from './json.js';
-import { isProcessInfo, type ProcessInfo } from './process-table.js';
+import {
+  isProcessInfo,
+  isProcessMember,
+  type ProcessInfo,
+  type ProcessMember,
+} from './process-table.js';
 
 /** Marks our messages, so a worker module can share the channel with its own. */
 export const IPC_TAG = 'mi-datagram/worker-pool@1';
@@ -76,8 +81,18 @@ export interface InitMessage {
   readonly workerData: JsonValue;
 }
 
+/** The process table's membership, sent to every worker whenever a process starts or exits. */
+export interface TableMessage {
+  readonly tag: typeof IPC_TAG;
+  readonly t: 'table';
+  /** Increases with every announcement of this pool. */
+  readonly generation: number;
+  readonly members: readonly ProcessMember[];
+}
+
 export type PrimaryMessage =
   | InitMessage
+  | TableMessage
   | { readonly tag: typeof IPC_TAG; readonly t: 'stop'; readonly graceMs: number }
   | Request
   | Response;
@@ -192,6 +207,16 @@ export function parsePrimaryMessage(raw: unknown): PrimaryMessage | null {
       }
       return null;
     }
+    case 'table':
+      if (
+        isNonNegativeInteger(raw.generation) &&
+        Array.isArray(raw.members) &&
+        raw.members.every(isProcessMember)
+      ) {
+        const members = raw.members.map(({ id, pid, type }: ProcessMember) => ({ id, pid, type }));
+        return { tag: IPC_TAG, t: 'table', generation: raw.generation, members };
+      }
+      return null;
     case 'stop':
       return isNonNegativeInteger(raw.graceMs)
         ? { tag: IPC_TAG, t: 'stop', graceMs: raw.graceMs }

@@ -4,10 +4,11 @@
  * event emission.
  */
 import { errorMessage } from './errors.js';
+import { IPC_TAG, type TableMessage } from './messages.js';
 import type { PoolEvent, ResolvedOptions } from './options.js';
 import type { ProcessInfo } from './process-table.js';
 import type { SharedSocket } from './shared-socket.js';
-import { type Slot, workerInfo } from './slot.js';
+import { postToSlot, type Slot, workerInfo } from './slot.js';
 
 export type Phase = 'starting' | 'running' | 'closing' | 'closed';
 
@@ -17,6 +18,8 @@ export interface PoolCore {
   readonly slots: readonly Slot[];
   phase: Phase;
   primaryLogLevel: number | null;
+  /** Generation of the last process table announced to the workers ({@link announceTable}). */
+  tableGeneration: number;
 }
 
 /** The primary's row (id 0) of the process table. */
@@ -35,6 +38,23 @@ export function processTable(core: PoolCore): readonly ProcessInfo[] {
     if (info !== null) rows.push(info);
   }
   return rows;
+}
+
+/**
+ * A process started or exited (a slot's `child` was set or cleared): tells
+ * every live worker the new membership of the table, under the next
+ * generation, so that a worker knows the table without asking. Messages on
+ * one channel arrive in order, so a worker never goes back to an older table.
+ */
+export function announceTable(core: PoolCore): void {
+  core.tableGeneration += 1;
+  const message: TableMessage = {
+    tag: IPC_TAG,
+    t: 'table',
+    generation: core.tableGeneration,
+    members: processTable(core).map(({ id, pid, type }) => ({ id, pid, type })),
+  };
+  for (const slot of core.slots) postToSlot(slot, message);
 }
 
 /** Hands `event` to `onEvent`; a throwing listener is logged, never propagated. */

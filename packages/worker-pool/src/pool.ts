@@ -78,6 +78,7 @@ export class WorkerPool {
       slots: Array.from({ length: options.workers }, (_, index) => createSlot(index + 1)),
       phase: 'starting',
       primaryLogLevel: null,
+      tableGeneration: 0,
     };
     this.#router = new CallRouter(this.#core);
     this.#supervisor = new Supervisor(this.#core, (slot, raw) => this.#onMessage(slot, raw));

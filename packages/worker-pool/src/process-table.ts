@@ -19,6 +19,29 @@ export type ProcessInfo = {
   readonly logLevel?: number;
 };
 
+/** What a row says about which process it is: the part of {@link ProcessInfo} that changes only when a process starts or exits. */
+export type ProcessMember = Pick<ProcessInfo, 'id' | 'pid' | 'type'>;
+
+/**
+ * The pool's processes as the primary last announced them to a worker
+ * (`context.processSnapshot()`): it announces them whenever a process starts
+ * or exits, each time with a higher `generation`.
+ */
+export interface ProcessTableSnapshot {
+  readonly generation: number;
+  /** The primary (id 0) and every live worker (ids 1..N), by id. */
+  readonly members: readonly ProcessMember[];
+}
+
+export function isProcessMember(value: unknown): value is ProcessMember {
+  return (
+    isRecord(value) &&
+    isNonNegativeInteger(value.id) &&
+    isNonNegativeInteger(value.pid) &&
+    (value.type === 'primary' || value.type === 'worker')
+  );
+}
+
 export function isProcessInfo(value: unknown): value is ProcessInfo {
   if (!isRecord(value)) return false;
   return (

@@ -10,7 +10,7 @@ import { restartDelay } from './backoff.js';
 import { failPendingCalls } from './call-router.js';
 import { errorMessage, WorkerPoolError } from './errors.js';
 import { type InitMessage, type InitSocket, IPC_TAG } from './messages.js';
-import { emit, type PoolCore } from './pool-core.js';
+import { announceTable, emit, type PoolCore } from './pool-core.js';
 import { CHILD_SOCKET_FD } from './shared-socket.js';
 import { postToSlot, type Slot } from './slot.js';
 
@@ -111,6 +111,7 @@ export class Supervisor {
       if (slot.child === child && child.pid === undefined) {
         slot.child = null;
         markExited();
+        announceTable(this.#core);
         slot.lastError = `fork failed: ${error.message}`;
         this.#onFailure(slot, 0, slot.lastError);
       }
@@ -134,6 +135,8 @@ export class Supervisor {
       workerData: this.#core.options.workerData,
     };
     postToSlot(slot, init);
+    // After `init`: the new worker learns the table (itself included) next, the others learn of it.
+    announceTable(this.#core);
     slot.startupTimer = setTimeout(() => {
       slot.startupTimer = null;
       if (slot.child === child && slot.state === 'starting') {
@@ -152,6 +155,7 @@ export class Supervisor {
   #onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     const pid = slot.pid;
     slot.child = null;
+    announceTable(this.#core);
     if (slot.startupTimer !== null) clearTimeout(slot.startupTimer);
     slot.startupTimer = null;
     failPendingCalls(slot, pid);

@@ -10,7 +10,7 @@ import { call, DEFAULT_TIMEOUT_MS, log, post } from './worker-channel.js';
 import type { WorkerCallOptions, WorkerContext, WorkerRequestHandler } from './worker-context.js';
 import { answerLocally, setRequestHandler } from './worker-requests.js';
 import { adopt } from './worker-sockets.js';
-import { initMessage, isStopping } from './worker-state.js';
+import { initMessage, isStopping, tableSnapshot } from './worker-state.js';
 import { addStopHook } from './worker-stop.js';
 
 /** Extra wait beyond a relayed call's own timeout, so the primary's answer arrives first. */
@@ -53,6 +53,7 @@ export const context: WorkerContext = {
       throw new WorkerPoolError('INVALID_MESSAGE', 'malformed process table');
     return value;
   },
+  processSnapshot: tableSnapshot,
   async request(payload: JsonValue, options: WorkerCallOptions = {}): Promise<unknown> {
     const { value } = await call(
       { op: 'primary', payload: checkPayload(payload) },

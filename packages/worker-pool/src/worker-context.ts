@@ -7,7 +7,7 @@ import type { UdpPeer, UdpTransportOptions } from '@mi-datagram/transport-udp';
 import type { UnixPeer, UnixTransportOptions } from '@mi-datagram/transport-unix';
 import type { JsonValue } from './json.js';
 import type { BroadcastResult, LogLevel, SocketKind } from './messages.js';
-import type { ProcessInfo } from './process-table.js';
+import type { ProcessInfo, ProcessTableSnapshot } from './process-table.js';
 
 /** The sender of a datagram: a socket path (or null for an unbound sender) on UNIX, `{ address, port, family }` on UDP. */
 export type WorkerPeer = UnixPeer | UdpPeer;
@@ -79,8 +79,16 @@ export interface WorkerContext {
     options?: AdoptOptions,
   ): Promise<DatagramTransport<WorkerPeer>>;
 
-  /** The whole pool's process table, from the primary. */
+  /** The whole pool's process table, from the primary (states and log levels included). */
   processTable(): Promise<readonly ProcessInfo[]>;
+  /**
+   * Which processes the pool has (IDs, PIDs, kinds), without asking: the
+   * primary announces it to every worker whenever a process starts or exits,
+   * with a higher `generation` each time (the same object until the next
+   * announcement). Null until the first announcement has arrived (it follows
+   * the worker's start message).
+   */
+  processSnapshot(): ProcessTableSnapshot | null;
   /** Sends `payload` to the primary's `onRequest` handler and resolves with its answer. */
   request(payload: JsonValue, options?: WorkerCallOptions): Promise<unknown>;
   /** Sends `payload` to the process with `pid` (worker or primary), relayed by the primary. */

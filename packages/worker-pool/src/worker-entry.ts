@@ -18,7 +18,7 @@ import {
 import type { StartWorker } from './worker-context.js';
 import { context } from './worker-context-impl.js';
 import { answer } from './worker-requests.js';
-import { initMessage, isStopping, setInitMessage } from './worker-state.js';
+import { initMessage, isStopping, setInitMessage, setTableSnapshot } from './worker-state.js';
 import { stop } from './worker-stop.js';
 
 /** How long a worker whose primary vanished may take to finish its in-flight requests. */
@@ -63,6 +63,9 @@ function onPrimaryMessage(raw: unknown, handle: unknown): void {
       if (initMessage() !== null) return;
       setInitMessage(message);
       void start(message);
+      return;
+    case 'table':
+      setTableSnapshot(Object.freeze({ generation: message.generation, members: message.members }));
       return;
     case 'stop':
       void stop('stop requested', message.graceMs);

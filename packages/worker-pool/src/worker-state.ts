@@ -4,8 +4,10 @@
  * in flight (a graceful stop waits for them).
  */
 import type { InitMessage } from './messages.js';
+import type { ProcessTableSnapshot } from './process-table.js';
 
 let init: InitMessage | null = null;
+let table: ProcessTableSnapshot | null = null;
 let stopping = false;
 let inFlight = 0;
 let idleWaiters: Array<() => void> = [];
@@ -17,6 +19,16 @@ export function initMessage(): InitMessage | null {
 
 export function setInitMessage(message: InitMessage): void {
   init = message;
+}
+
+/** The process table the primary announced last; null until the first announcement. */
+export function tableSnapshot(): ProcessTableSnapshot | null {
+  return table;
+}
+
+/** An announcement of the primary; one older than what this worker knows is ignored. */
+export function setTableSnapshot(snapshot: ProcessTableSnapshot): void {
+  if (table === null || snapshot.generation > table.generation) table = snapshot;
 }
 
 export function isStopping(): boolean {

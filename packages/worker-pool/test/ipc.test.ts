@@ -69,6 +69,31 @@ describe('process table', () => {
     }
   });
 
+  it('every worker knows the membership without asking (the announced snapshot)', async () => {
+    const members = pool.processTable().map(({ id, pid, type }) => ({ id, pid, type }));
+    const generations = new Set<number>();
+    for (const pid of pool.workers) {
+      const snapshot = (await pool.request(pid, { op: 'snapshot' })) as {
+        generation: number;
+        members: unknown[];
+      } | null;
+      expect(snapshot?.members).toEqual(members);
+      generations.add(snapshot?.generation ?? -1);
+    }
+    // One pool, one sequence of announcements: every worker got the latest one.
+    expect(generations.size).toBe(1);
+    expect([...generations][0]).toBeGreaterThanOrEqual(members.length - 1);
+    // Also while answering a datagram (what the server's `ps` does).
+    const client = await openClient(pool, 'udp');
+    try {
+      const reply = await client.request('snapshot');
+      const fromWorker = JSON.parse(reply!.slice(reply!.indexOf(' ') + 1)) as { members: unknown };
+      expect(fromWorker.members).toEqual(members);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a log level change aimed at one PID reaches that process and shows in the table', async () => {
     const [first, second, third] = pool.workers as [number, number, number];
     // Worker 1 relays to worker 3 (what `log_level 4 PID` received by worker 1 does).

@@ -70,6 +70,22 @@ describe.each(['unix', 'udp'] as const)('%s socket', (kind) => {
       const replacement = pool.workers[0]!;
       expect(replacement).not.toBe(victim);
       expect(await isAlive(victim)).toBe(false);
+      // Every worker, the replacement included, learns the new membership without asking.
+      const members = pool.processTable().map(({ id, pid, type }) => ({ id, pid, type }));
+      expect(members.map((m) => m.pid)).toContain(replacement);
+      await waitFor(
+        async () => {
+          for (const pid of pool.workers) {
+            const snapshot = (await pool.request(pid, { op: 'snapshot' })) as {
+              members: unknown;
+            } | null;
+            if (JSON.stringify(snapshot?.members) !== JSON.stringify(members)) return false;
+          }
+          return true;
+        },
+        10_000,
+        'every worker to know the replacement',
+      );
       const answeredAtReady = answered;
       await waitFor(
         () => answered > answeredAtReady + 600,

@@ -1,6 +1,7 @@
 /** Pure parts: the backoff schedule and the IPC message validators. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, restartDelay } from '../dist/index.js';
+import { IPC_TAG, parsePrimaryMessage } from '../src/messages.js';
 
 describe('restartDelay', () => {
   it('is 0 for the first failure, then doubles from minBackoffMs up to maxBackoffMs', () => {
@@ -17,5 +18,40 @@ describe('restartDelay', () => {
       stableAfterMs: 5_000,
       maxStartAttempts: 5,
     });
+  });
+});
+
+describe('the table announcement (primary → worker)', () => {
+  const valid = {
+    tag: IPC_TAG,
+    t: 'table',
+    generation: 3,
+    members: [
+      { id: 0, pid: 100, type: 'primary' },
+      { id: 1, pid: 101, type: 'worker', state: 'ready', extra: 'dropped' },
+    ],
+  };
+
+  it('is accepted with exactly the members’ id, pid and type', () => {
+    expect(parsePrimaryMessage(valid)).toEqual({
+      tag: IPC_TAG,
+      t: 'table',
+      generation: 3,
+      members: [
+        { id: 0, pid: 100, type: 'primary' },
+        { id: 1, pid: 101, type: 'worker' },
+      ],
+    });
+  });
+
+  it.each([
+    ['no generation', { ...valid, generation: undefined }],
+    ['a negative generation', { ...valid, generation: -1 }],
+    ['members not a list', { ...valid, members: {} }],
+    ['a member without a pid', { ...valid, members: [{ id: 0, type: 'primary' }] }],
+    ['a member of an unknown type', { ...valid, members: [{ id: 0, pid: 1, type: 'other' }] }],
+    ['another tag', { ...valid, tag: 'someone else' }],
+  ])('is ignored with %s', (_name, message) => {
+    expect(parsePrimaryMessage(message)).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import type { CommandLevel, MiCommandDefinition, MiCommandResult, MiRequest } fr
 import { createStatsCommand, type MiStatsProvider } from './mi-stats-command.js';
 import { recipeNames } from './params.js';
 import { InvalidParamsError } from './params-errors.js';
-import type { ProcessTable } from './process-table.js';
+import type { ProcessEntry, ProcessTable } from './process-table.js';
 import type { CommandRegistry } from './registry.js';
 import { createStatisticsCommands, type StatisticsProvider } from './statistics-commands.js';
 import { platformTag, serverVersion } from './version.js';
@@ -59,6 +59,24 @@ const HELP_USAGE: MiCommandResult = Object.freeze({
 });
 /** The commands that take no input declare the one empty recipe (what `which NAME` shows). */
 const NO_PARAMS = Object.freeze({});
+
+/** `ps`: OpenSIPS 3's JSON and 2.4's `Process::` lines with attributes. */
+function psResult(table: readonly ProcessEntry[]): MiCommandResult {
+  return {
+    json: { Processes: table.map((p) => ({ ID: p.id, PID: p.pid, Type: p.type })) },
+    nodes: table.map(
+      (p): MiNode => ({
+        name: 'Process',
+        value: '',
+        attributes: [
+          ['ID', String(p.id)],
+          ['PID', String(p.pid)],
+          ['Type', p.type],
+        ],
+      }),
+    ),
+  };
+}
 
 function logLevelAccess(request: MiRequest): CommandLevel {
   return request.args.length === 0 ? 'read' : 'admin';
@@ -140,22 +158,11 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
       params: NO_PARAMS,
       help: 'lists all processes used by the server',
       noInput: true,
-      async handler(): Promise<MiCommandResult> {
-        const table = await ctx.processes.list();
-        return {
-          json: { Processes: table.map((p) => ({ ID: p.id, PID: p.pid, Type: p.type })) },
-          nodes: table.map(
-            (p): MiNode => ({
-              name: 'Process',
-              value: '',
-              attributes: [
-                ['ID', String(p.id)],
-                ['PID', String(p.pid)],
-                ['Type', p.type],
-              ],
-            }),
-          ),
-        };
+      handler(): MiCommandResult | Promise<MiCommandResult> {
+        // Known without asking (a pool worker's announced table): answered at once.
+        const snapshot = ctx.processes.snapshot?.() ?? null;
+        if (snapshot !== null) return psResult(snapshot.processes);
+        return Promise.resolve(ctx.processes.list()).then(psResult);
       },
     },
     {
@@ -235,6 +242,16 @@ export function createCoreCommands(ctx: CoreCommandContext): MiCommandDefinition
 /** Names of the core commands whose reply depends only on the registry (cacheable bytes). */
 export const CONSTANT_REPLY_COMMANDS: ReadonlySet<string> = new Set(['version', 'which']);
 
+/**
+ * How a core command's reply may be cached: `version` and `which` for a
+ * registry generation, `ps` also for a generation of the process table
+ * (none while the table is not known without asking).
+ */
+function constantReplyOf(name: string, processes: ProcessTable): boolean | (() => number | null) {
+  if (name === 'ps') return () => processes.snapshot?.()?.generation ?? null;
+  return CONSTANT_REPLY_COMMANDS.has(name);
+}
+
 /** Registers the core commands (module `core`). */
 export function registerCoreCommands(ctx: CoreCommandContext): void {
   const defs = [
@@ -245,7 +262,7 @@ export function registerCoreCommands(ctx: CoreCommandContext): void {
   for (const def of defs) {
     ctx.registry.register(def, {
       module: CORE_MODULE,
-      constantReply: CONSTANT_REPLY_COMMANDS.has(def.name),
+      constantReply: constantReplyOf(def.name, ctx.processes),
       // Core commands without a declaration only read (issue 8); user
       // commands default to admin.
       defaultLevel: 'read',

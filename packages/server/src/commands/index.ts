@@ -58,8 +58,20 @@ export {
   matchLegacyArgs,
   type ParamsMatchResult,
 } from './params-match.js';
-export { LocalProcessTable, type ProcessInfo, type ProcessTable } from './process-table.js';
-export { CommandRegistry, type RegisteredCommand, type RegisterOptions } from './registry.js';
+export {
+  LocalProcessTable,
+  type ProcessEntry,
+  type ProcessInfo,
+  type ProcessSnapshot,
+  type ProcessTable,
+} from './process-table.js';
+export {
+  CommandRegistry,
+  type ConstantReplyKey,
+  constantReplyKey,
+  type RegisteredCommand,
+  type RegisterOptions,
+} from './registry.js';
 export {
   answerSharedStoreRequest,
   LocalSharedStore,

@@ -28,18 +28,51 @@ export interface RegisteredCommand {
   /** Legacy status of a wrong argument count, when the definition words it its own way. */
   readonly legacyCountError: LegacyStatus | undefined;
   /**
-   * Internal: the reply depends only on the registry contents (core
-   * `version`, `which`), so the pipeline may cache its encoded bytes until
-   * {@link CommandRegistry.generation} changes.
+   * Internal: the reply (of a call without arguments) depends only on the
+   * registry contents (core `version`, `which`) and on {@link replyVersion}
+   * (core `ps`: the process table), so the pipeline may cache its encoded
+   * bytes until {@link CommandRegistry.generation} or that version changes.
    */
   readonly constantReply: boolean;
+  /**
+   * Internal: the version of what a `constantReply` reply depends on besides
+   * the registry; null while it cannot be cached. Always 0 for a reply that
+   * depends on the registry only.
+   */
+  readonly replyVersion: () => number | null;
 }
+
+/** What a cached reply was built for: the registry generation and the command's reply version. */
+export interface ConstantReplyKey {
+  readonly gen: number;
+  readonly version: number;
+}
+
+/**
+ * The key a reply of `entry` built now would be cached under; null when it
+ * is not to be cached (not a `constantReply` command, or not cacheable now).
+ * Taken before the handler runs, so that a reply built while the table or
+ * the registry changed is kept under the older key, never served for the newer one.
+ */
+export function constantReplyKey(
+  registry: CommandRegistry,
+  entry: RegisteredCommand,
+): ConstantReplyKey | null {
+  if (!entry.constantReply) return null;
+  const version = entry.replyVersion();
+  return version === null ? null : { gen: registry.generation, version };
+}
+
+const NO_VERSION = (): number => 0;
 
 export interface RegisterOptions {
   /** Shown as `Exported by::` in `help`. Default `'app'`. */
   readonly module?: string;
-  /** @internal see {@link RegisteredCommand.constantReply}. */
-  readonly constantReply?: boolean;
+  /**
+   * @internal see {@link RegisteredCommand.constantReply}; a function is its
+   * {@link RegisteredCommand.replyVersion}.
+   */
+  readonly constantReply?: boolean | (() => number | null);
   /** Level of definitions that declare none. Default `'admin'` (the core commands pass `'read'`). */
   readonly defaultLevel?: CommandLevel;
 }
@@ -82,7 +115,9 @@ export class CommandRegistry {
       definition: def,
       params: compiledParamsOf(def),
       legacyCountError: def.legacyCountError,
-      constantReply: options.constantReply === true,
+      constantReply: options.constantReply === true || typeof options.constantReply === 'function',
+      replyVersion:
+        typeof options.constantReply === 'function' ? options.constantReply : NO_VERSION,
     };
     this.#commands.set(def.name, entry);
     this.#generation++;

@@ -1,12 +1,25 @@
 /**
  * `ps` and `log_level` in a worker process of a `children_count` > 1 server:
  * the table is the pool's (primary and every worker), a global level goes to
- * every process, a level for one PID goes to that process only.
+ * every process, a level for one PID goes to that process only. `ps` reads
+ * the membership the primary announces to every worker when a process
+ * starts or exits (no round trip); `log_level` asks the primary, whose rows
+ * carry the current levels.
  */
-import { type JsonValue, type WorkerContext, WorkerPoolError } from '@mi-datagram/worker-pool';
-import type { ProcessInfo, ProcessTable } from '../commands/index.js';
+import {
+  type JsonValue,
+  type ProcessTableSnapshot,
+  type WorkerContext,
+  WorkerPoolError,
+} from '@mi-datagram/worker-pool';
+import type { ProcessInfo, ProcessSnapshot, ProcessTable } from '../commands/index.js';
 import type { Logger } from '../ops/index.js';
-import { logLevelRequest, parseLogLevelRequest, toServerProcessInfo } from './pool-data.js';
+import {
+  logLevelRequest,
+  POOL_PROCESS_TYPES,
+  parseLogLevelRequest,
+  toServerProcessInfo,
+} from './pool-data.js';
 
 export class WorkerProcessTable implements ProcessTable {
   readonly #context: WorkerContext;
@@ -18,6 +31,30 @@ export class WorkerProcessTable implements ProcessTable {
     this.#context = context;
     this.#logger = logger;
     this.#fallbackLevel = fallbackLevel;
+  }
+
+  /** The pool's announcement {@link snapshot} was last derived from, and what it gave. */
+  #announced: ProcessTableSnapshot | null = null;
+  #snapshot: ProcessSnapshot | null = null;
+
+  /** The announced membership (the same object until the next announcement); null before the first. */
+  snapshot(): ProcessSnapshot | null {
+    const announced = this.#context.processSnapshot();
+    if (announced !== this.#announced) {
+      this.#announced = announced;
+      this.#snapshot =
+        announced === null
+          ? null
+          : Object.freeze({
+              generation: announced.generation,
+              processes: Object.freeze(
+                announced.members.map((m) =>
+                  Object.freeze({ id: m.id, pid: m.pid, type: POOL_PROCESS_TYPES[m.type] }),
+                ),
+              ),
+            });
+    }
+    return this.#snapshot;
   }
 
   async list(): Promise<readonly ProcessInfo[]> {

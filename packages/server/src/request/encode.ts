@@ -11,6 +11,7 @@ import {
   type MiReplyTree,
 } from '@mi-datagram/protocol';
 import {
+  type ConstantReplyKey,
   InvalidParamsError,
   invalidParamsLegacyStatus,
   isInvalidParamsError,
@@ -29,8 +30,12 @@ export function sendResult<Peer>(
   peer: Peer,
   entry: RegisteredCommand,
   result: unknown,
-  /** False: the request had arguments, its reply is not that of a `constantReply` command. */
-  cacheable = true,
+  /**
+   * The key of a `constantReply` command's reply, taken before its handler
+   * ran (`constantReplyKey`); null: not to be cached (other commands, a
+   * request with arguments).
+   */
+  cacheKey: ConstantReplyKey | null = null,
 ): void {
   let bytes: Uint8Array;
   if (result === undefined || result === null) {
@@ -74,9 +79,7 @@ export function sendResult<Peer>(
     const encoded = encodeTree(ctx, transport, peer, entry, tree);
     if (encoded === null) return;
     bytes = encoded;
-    if (entry.constantReply && cacheable) {
-      ctx.constantReplies.set(entry, { gen: ctx.registry.generation, bytes });
-    }
+    if (cacheKey !== null) ctx.constantReplies.set(entry, { key: cacheKey, value: bytes });
   }
   send(ctx, transport, peer, bytes);
   debugRequest(ctx, entry, peer, bytes);

@@ -1,10 +1,11 @@
 /**
- * JSON-RPC calls of `constantReply` commands (core `version`, `which`):
- * their result depends only on the registry, so it is encoded once per
- * registry generation (`JsonRpcResultTemplate`) and each reply only splices
- * the request's id in. The same steps as every call otherwise: the access
- * decision, the statistics, the debug log line. The first call of each
- * generation runs the handler the ordinary way and fills the cache.
+ * JSON-RPC calls of `constantReply` commands (core `version`, `which`,
+ * `ps`): their result depends only on the registry (and, for `ps`, on the
+ * process table's generation), so it is encoded once per key
+ * (`JsonRpcResultTemplate`) and each reply only splices the request's id
+ * in. The same steps as every call otherwise: the access decision, the
+ * statistics, the debug log line. The first call of each key runs the
+ * handler the ordinary way and fills the cache.
  */
 import {
   type DatagramTransport,
@@ -13,28 +14,27 @@ import {
   JsonRpcResultTemplate,
   type JsonValue,
 } from '@mi-datagram/protocol';
-import type { RegisteredCommand } from '../commands/index.js';
+import type { ConstantReplyKey, RegisteredCommand } from '../commands/index.js';
 import { LOG_LEVEL } from '../ops/index.js';
 import { admit } from './guard.js';
 import { refusalError } from './jsonrpc.js';
 import { describePeer } from './log.js';
 import { sendJsonRpc } from './send.js';
-import type { RequestState } from './state.js';
+import { currentReply, type RequestState } from './state.js';
 
-/** Keeps the encoded result of a successful constant call for this registry generation. */
+/** Keeps the encoded result of a successful constant call for `key` (taken before its handler ran). */
 export function rememberConstantResult(
   ctx: RequestState,
   entry: RegisteredCommand,
   result: JsonValue,
+  key: ConstantReplyKey,
 ): void {
-  const generation = ctx.registry.generation;
   const cached = ctx.jsonRpcTemplates.get(entry);
-  if (cached !== undefined && cached.gen === generation) return;
+  if (cached !== undefined && cached.key.gen === key.gen && cached.key.version === key.version) {
+    return;
+  }
   try {
-    ctx.jsonRpcTemplates.set(entry, {
-      gen: generation,
-      template: new JsonRpcResultTemplate(result),
-    });
+    ctx.jsonRpcTemplates.set(entry, { key, value: new JsonRpcResultTemplate(result) });
   } catch {
     // Not JSON after all: this request is answered the ordinary way, nothing is cached.
   }
@@ -42,7 +42,7 @@ export function rememberConstantResult(
 
 /**
  * Answers `request` from the cache when its method is a constant command
- * whose result is cached for this generation, with no guard hook installed
+ * whose result is cached for its current key, with no guard hook installed
  * (as the legacy cache). False: serve it the ordinary way.
  */
 export function sentConstantResult<Peer>(
@@ -57,8 +57,8 @@ export function sentConstantResult<Peer>(
   if (!noParams(request.params)) return false;
   const entry = ctx.registry.get(request.method);
   if (entry === undefined || !entry.constantReply) return false;
-  const cached = ctx.jsonRpcTemplates.get(entry);
-  if (cached === undefined || cached.gen !== ctx.registry.generation) return false;
+  const template = currentReply(ctx, ctx.jsonRpcTemplates, entry);
+  if (template === null) return false;
   // Fixed level: checked without a request. One clock read serves the rate limit and the latency.
   const started = performance.now();
   const refusal = admit(ctx, transport as DatagramTransport<unknown>, entry, null, peer, started);
@@ -77,7 +77,7 @@ export function sentConstantResult<Peer>(
     sendJsonRpc(ctx, transport, peer, encodeJsonRpcResponse(response));
     return true;
   }
-  const bytes = cached.template.encode(id);
+  const bytes = template.encode(id);
   if (bytes === null) return false; // too large with this id: the ordinary way answers that
   ctx.metrics.recordCall(entry.name, started);
   ctx.metrics.countJsonRpc(null);

@@ -47,7 +47,7 @@ export function serveJsonRpcDatagram<Peer>(
       // Replies are counted by outcome here, not by their first byte (send.ts).
       onResponse: (errorCode) => ctx.metrics.countJsonRpc(errorCode),
       shared: ctx.shared,
-      onConstantResult: (entry, result) => rememberConstantResult(ctx, entry, result),
+      onConstantResult: (entry, result, key) => rememberConstantResult(ctx, entry, result, key),
     },
     parsed,
     // Handlers may keep `request.datagram` past this call.

@@ -17,6 +17,7 @@ import {
   treeToJson,
 } from '@mi-datagram/protocol';
 import {
+  type ConstantReplyKey,
   InvalidParamsError,
   invalidParamsJsonError,
   isInvalidParamsError,
@@ -67,8 +68,8 @@ export function resultResponse(
   entry: RegisteredCommand,
   id: JsonRpcId,
   result: unknown,
-  /** A `constantReply` command called without params: its result may be cached. */
-  constant = false,
+  /** A `constantReply` command called without params: the key its result may be cached under. */
+  cacheKey: ConstantReplyKey | null = null,
 ): JsonRpcResponse {
   if (result === undefined || result === null) return jsonRpcResult(id, JSONRPC_EMPTY_RESULT);
   if (typeof result !== 'object' || Array.isArray(result)) {
@@ -102,7 +103,7 @@ export function resultResponse(
       return invalidResult(ctx, entry, id, error instanceof Error ? error.message : String(error));
     }
     if (!success) return jsonRpcError(id, code, reason, json);
-    if (constant) ctx.onConstantResult?.(entry, json);
+    if (cacheKey !== null) ctx.onConstantResult?.(entry, json, cacheKey);
     return jsonRpcResult(id, json);
   }
   const nodes = r.nodes === undefined || r.nodes === null ? [] : r.nodes;
@@ -112,7 +113,7 @@ export function resultResponse(
   const tree = nodes as readonly MiNode[];
   if (success) {
     const json = tree.length === 0 ? JSONRPC_EMPTY_RESULT : treeToJson(tree);
-    if (constant) ctx.onConstantResult?.(entry, json);
+    if (cacheKey !== null) ctx.onConstantResult?.(entry, json, cacheKey);
     return jsonRpcResult(id, json);
   }
   return tree.length === 0

@@ -22,6 +22,8 @@ import {
 } from '@mi-datagram/protocol';
 import {
   type CommandRegistry,
+  type ConstantReplyKey,
+  constantReplyKey,
   type MiRequest,
   type MiSharedStore,
   matchJsonParams,
@@ -76,10 +78,15 @@ export interface JsonRpcContext {
   readonly shared: MiSharedStore;
   /**
    * Called with the result of a successful call of a `constantReply`
-   * command (core `version`, `which`), which the caller may encode once
-   * and reuse (jsonrpc-constant.ts).
+   * command (core `version`, `which`, `ps`) without params, and the key
+   * taken before its handler ran, which the caller may encode once and
+   * reuse for that key (jsonrpc-constant.ts).
    */
-  readonly onConstantResult?: (command: RegisteredCommand, result: JsonValue) => void;
+  readonly onConstantResult?: (
+    command: RegisteredCommand,
+    result: JsonValue,
+    key: ConstantReplyKey,
+  ) => void;
 }
 
 /** The answer to one request object: a response, or `undefined` for a notification. */
@@ -169,6 +176,8 @@ function runItem(
     ctx.onCall?.(entry.name, started);
     return answer(response);
   };
+  // `which NAME` answers recipes, not the cacheable list: only calls without params.
+  const cacheKey = args.length === 0 ? constantReplyKey(ctx.registry, entry) : null;
   let result: unknown;
   try {
     result = entry.handler(request);
@@ -177,8 +186,7 @@ function runItem(
     return done(failureResponse(ctx, entry, answerId, error));
   }
   if (isThenable(result)) {
-    const constant = entry.constantReply && args.length === 0;
-    const onValue = (value: unknown) => done(resultResponse(ctx, entry, answerId, value, constant));
+    const onValue = (value: unknown) => done(resultResponse(ctx, entry, answerId, value, cacheKey));
     const onError = (error: unknown) => done(failureResponse(ctx, entry, answerId, error));
     if (gate === undefined || run === null) return Promise.resolve(result).then(onValue, onError);
     return gatedAnswer(gate, run, entry, result, onValue, onError, () =>
@@ -186,8 +194,7 @@ function runItem(
     );
   }
   if (run !== null) gate?.settle(run);
-  const constant = entry.constantReply && args.length === 0;
-  return done(resultResponse(ctx, entry, answerId, result, constant));
+  return done(resultResponse(ctx, entry, answerId, result, cacheKey));
 }
 
 /**

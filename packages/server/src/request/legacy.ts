@@ -19,7 +19,7 @@ import { admitted } from './guard.js';
 import { debug, debugRequest } from './log.js';
 import { send, sendError } from './send.js';
 import { ServedRequest } from './served-request.js';
-import type { RequestState } from './state.js';
+import { currentReply, type RequestState } from './state.js';
 
 const EMPTY_ARGS: readonly MiArgument[] = Object.freeze([]);
 
@@ -67,8 +67,8 @@ export function lookUp<Peer>(
 }
 
 /**
- * A `constantReply` command (core `version`, `which`) whose reply is cached
- * for this registry generation: admitted (its level is fixed, no request is
+ * A `constantReply` command (core `version`, `which`, `ps`) whose reply is
+ * cached for this registry generation and reply version: admitted (its level is fixed, no request is
  * needed) and answered from the cache. False: serve it the ordinary way.
  */
 export function sentCachedReply<Peer>(
@@ -78,14 +78,14 @@ export function sentCachedReply<Peer>(
   entry: RegisteredCommand,
 ): boolean {
   if (!entry.constantReply || ctx.guard !== null) return false;
-  const cached = ctx.constantReplies.get(entry);
-  if (cached === undefined || cached.gen !== ctx.registry.generation) return false;
+  const bytes = currentReply(ctx, ctx.constantReplies, entry);
+  if (bytes === null) return false;
   // One clock read serves the rate limit and the latency.
   const started = performance.now();
   if (!admitted(ctx, transport, entry, null, peer, started)) return true;
-  send(ctx, transport, peer, cached.bytes);
+  send(ctx, transport, peer, bytes);
   ctx.metrics.recordCall(entry.name, started);
-  debugRequest(ctx, entry, peer, cached.bytes);
+  debugRequest(ctx, entry, peer, bytes);
   return true;
 }
 

@@ -3,7 +3,7 @@
  * when it is asynchronous, gives its slot back, and times it.
  */
 import type { DatagramTransport } from '@mi-datagram/protocol';
-import type { MiRequest, RegisteredCommand } from '../commands/index.js';
+import { constantReplyKey, type MiRequest, type RegisteredCommand } from '../commands/index.js';
 import { isThenable } from '../common/index.js';
 import { sendFailure, sendResult } from './encode.js';
 import type { GatedRun } from './gate.js';
@@ -25,6 +25,8 @@ export function runCommand<Peer>(
   started: number,
 ): void {
   const gate = ctx.gate;
+  // `which NAME` answers recipes, not the cacheable list: only calls without arguments.
+  const cacheKey = request.args.length === 0 ? constantReplyKey(ctx.registry, entry) : null;
   let result: unknown;
   try {
     result = entry.handler(request);
@@ -47,7 +49,7 @@ export function runCommand<Peer>(
       (value) => {
         if (!gate.settle(run)) return;
         ctx.settled();
-        sendResult(ctx, transport, peer, entry, value, request.args.length === 0);
+        sendResult(ctx, transport, peer, entry, value, cacheKey);
         ctx.metrics.recordCall(entry.name, started);
       },
       (error: unknown) => {
@@ -60,6 +62,6 @@ export function runCommand<Peer>(
     return;
   }
   gate.settle(run);
-  sendResult(ctx, transport, peer, entry, result, request.args.length === 0);
+  sendResult(ctx, transport, peer, entry, result, cacheKey);
   ctx.metrics.recordCall(entry.name, started);
 }

@@ -14,6 +14,7 @@ import {
 import type { ListenerAccess } from '../access/index.js';
 import type {
   CommandRegistry,
+  ConstantReplyKey,
   MiRequest,
   MiSharedStore,
   RegisteredCommand,
@@ -35,6 +36,23 @@ export type RequestGuard = (
   peer: unknown,
 ) => TransportErrorKind | null;
 
+/** What a `constantReply` command answered, and the key it was built for (src/commands/registry.ts). */
+export interface CachedReply<T> {
+  readonly key: ConstantReplyKey;
+  readonly value: T;
+}
+
+/** The cached reply of `entry`, if it was built for what the registry and the command are now. */
+export function currentReply<T>(
+  ctx: RequestState,
+  cache: ReadonlyMap<RegisteredCommand, CachedReply<T>>,
+  entry: RegisteredCommand,
+): T | null {
+  const cached = cache.get(entry);
+  if (cached === undefined || cached.key.gen !== ctx.registry.generation) return null;
+  return cached.key.version === entry.replyVersion() ? cached.value : null;
+}
+
 export const NO_NODES: readonly MiNode[] = Object.freeze([]);
 
 export class RequestState {
@@ -44,13 +62,10 @@ export class RequestState {
   readonly encodeOptions: { readonly indent: string; readonly maxSize: number };
   /** `200 OK` without nodes, encoded once. */
   readonly okBytes: Uint8Array;
-  /** Encoded replies of `constantReply` commands, valid for one registry generation. */
-  readonly constantReplies = new Map<RegisteredCommand, { gen: number; bytes: Uint8Array }>();
-  /** Encoded JSON-RPC results of `constantReply` commands, valid for one registry generation. */
-  readonly jsonRpcTemplates = new Map<
-    RegisteredCommand,
-    { gen: number; template: JsonRpcResultTemplate }
-  >();
+  /** Encoded replies of `constantReply` commands, each valid for its key (registry generation, reply version). */
+  readonly constantReplies = new Map<RegisteredCommand, CachedReply<Uint8Array>>();
+  /** Encoded JSON-RPC results of `constantReply` commands, each valid for its key. */
+  readonly jsonRpcTemplates = new Map<RegisteredCommand, CachedReply<JsonRpcResultTemplate>>();
   /** Compiled policy of each attached transport (src/access/access.ts). */
   readonly access = new Map<DatagramTransport<unknown>, ListenerAccess>();
   /** Reply classes and per-command latency (src/statistics/metrics.ts). */
