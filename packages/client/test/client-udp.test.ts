@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MiClient, MiClientError } from '../src/index.js';
 import { type FakeUdpServer, fakeUdpServer, reply } from './helpers/fake-udp.js';
-import { datagramSockets } from './helpers/proc.js';
+import { BUSY_MACHINE_TIMEOUT, datagramSockets } from './helpers/proc.js';
 import { rejection } from './helpers/rejection.js';
 
 const servers: FakeUdpServer[] = [];
@@ -213,7 +213,7 @@ describe('MiClient over UDP (legacy)', () => {
   it('close(): calls in flight reject CLOSED, later calls too, sockets released', async () => {
     const s = await server(() => {});
     const before = datagramSockets();
-    const c = new MiClient(s.target);
+    const c = new MiClient(s.target, { timeout: BUSY_MACHINE_TIMEOUT });
     const inflight = rejection(c.call('x'));
     await new Promise((resolve) => setTimeout(resolve, 20));
     await c.close();

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiClient } from '../src/index.js';
-import { runCli, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
+import {
+  BUSY_MACHINE_TIMEOUT,
+  runCli,
+  type SpawnedServer,
+  spawnServer,
+  tempDir,
+} from './helpers/proc.js';
 
 const COMMANDS = fileURLToPath(new URL('./fixtures/jsonrpc-commands.mjs', import.meta.url));
 const CTIME = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 123][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4}$/;
@@ -43,7 +49,11 @@ describe.each([
   const target = (): string => servers[index]?.address ?? '';
   let client: MiClient<'jsonrpc'>;
   beforeAll(() => {
-    client = new MiClient(target(), { protocol: 'jsonrpc', socketDir: replyDir.path });
+    client = new MiClient(target(), {
+      timeout: BUSY_MACHINE_TIMEOUT,
+      protocol: 'jsonrpc',
+      socketDir: replyDir.path,
+    });
   });
   afterAll(async () => {
     await client.close();
@@ -140,7 +150,10 @@ describe.each([
     });
 
     it('legacy and JSON-RPC calls from one client, interleaved', async () => {
-      const legacy = new MiClient(target(), { socketDir: replyDir.path });
+      const legacy = new MiClient(target(), {
+        timeout: BUSY_MACHINE_TIMEOUT,
+        socketDir: replyDir.path,
+      });
       try {
         const [a, b, c, d] = await Promise.all([
           legacy.call('echo', ['L1']),

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiClient } from '../src/index.js';
 import { answerWith, type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
-import { runCli, tempDir } from './helpers/proc.js';
+import { BUSY_MACHINE_TIMEOUT, runCli, tempDir } from './helpers/proc.js';
 import { loadRecordedExchanges, type RecordedExchange } from './helpers/recorded.js';
 
 const exchanges = loadRecordedExchanges();
@@ -52,7 +52,7 @@ describe('recorded OpenSIPS 2.4.11 replies', () => {
   });
 
   it.each(cases)('MiClient reads #$index: $title', async ({ index, exchange }) => {
-    const client = new MiClient(server.path);
+    const client = new MiClient(server.path, { timeout: BUSY_MACHINE_TIMEOUT });
     try {
       const reply = await client.call(`case-${index}`);
       const expected = statusOf(exchange.reply);
@@ -69,7 +69,7 @@ describe('recorded OpenSIPS 2.4.11 replies', () => {
 
   it('reads tree shapes as OpenSIPS writes them (values, attributes, nesting)', async () => {
     const find = (title: string): number => exchanges.findIndex((e) => e.title.startsWith(title));
-    const client = new MiClient(server.path);
+    const client = new MiClient(server.path, { timeout: BUSY_MACHINE_TIMEOUT });
     try {
       const which = await client.call(`case-${find('core: which')}`);
       expect(which.nodes).toHaveLength(21);
@@ -108,7 +108,7 @@ describe('recorded OpenSIPS 2.4.11 replies', () => {
   });
 
   it('sends the same request bytes as recorded where the request is ours to write', async () => {
-    const client = new MiClient(server.path);
+    const client = new MiClient(server.path, { timeout: BUSY_MACHINE_TIMEOUT });
     const plain = (e: RecordedExchange) => {
       const text = e.request.toString('latin1');
       const m = /^:([a-z_]+):\n((?:[A-Za-z0-9_.:-]+\n)*)$/.exec(text);

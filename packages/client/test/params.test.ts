@@ -10,7 +10,13 @@ import { recipesOf, whichRecipesText } from '../src/cli/recipes.js';
 import { MiClient } from '../src/client.js';
 import { namedParamsToArguments } from '../src/params.js';
 import { answerWith, type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
-import { runCli, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
+import {
+  BUSY_MACHINE_TIMEOUT,
+  runCli,
+  type SpawnedServer,
+  spawnServer,
+  tempDir,
+} from './helpers/proc.js';
 
 const encoder = new TextEncoder();
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
@@ -105,7 +111,7 @@ describe('MiClient named params over legacy text', () => {
   });
 
   it('call() and callLegacy() send an object as name::value lines', async () => {
-    const client = new MiClient(server.path);
+    const client = new MiClient(server.path, { timeout: BUSY_MACHINE_TIMEOUT });
     try {
       const before = server.received.length;
       const reply = await client.call('cache_fetch', { attr: 'k', system: 'local' });
@@ -156,8 +162,11 @@ describe('against the server (declared parameters, both protocols)', () => {
   });
 
   it('MiClient: named or positional params, in both protocols', async () => {
-    const legacy = new MiClient(server.address);
-    const rpc = new MiClient(server.address, { protocol: 'jsonrpc' });
+    const legacy = new MiClient(server.address, { timeout: BUSY_MACHINE_TIMEOUT });
+    const rpc = new MiClient(server.address, {
+      timeout: BUSY_MACHINE_TIMEOUT,
+      protocol: 'jsonrpc',
+    });
     try {
       expect((await legacy.call('cache_store', ['local', 'nk', 'v1'])).code).toBe(200);
       const named = await legacy.call('cache_fetch', { attr: 'nk', system: 'local' });

@@ -9,7 +9,7 @@ import { outcomeOf } from '../src/cli/output.js';
 import { MiClient } from '../src/index.js';
 import { exchanges36, fakeOpenSips } from './helpers/fake-opensips.js';
 import { answerWith, type FakeUnixServer, fakeUnixServer } from './helpers/fake-unix.js';
-import { runCli, tempDir } from './helpers/proc.js';
+import { BUSY_MACHINE_TIMEOUT, runCli, tempDir } from './helpers/proc.js';
 import { rejection } from './helpers/rejection.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -43,7 +43,7 @@ const requests = (server: FakeUnixServer, from: number): string[] =>
 
 describe("MiClient protocol 'auto'", () => {
   it('OpenSIPS 3.6: legacy first, JSON-RPC on its 400 Parse_error, then JSON-RPC only', async () => {
-    const client = new MiClient(v36.path, { protocol: 'auto' });
+    const client = new MiClient(v36.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'auto' });
     try {
       expect(client.detectedProtocol).toBeUndefined();
       const before = v36.received.length;
@@ -69,7 +69,7 @@ describe("MiClient protocol 'auto'", () => {
   });
 
   it('OpenSIPS 3.6: legacy arguments become params (named or positional)', async () => {
-    const client = new MiClient(v36.path, { protocol: 'auto' });
+    const client = new MiClient(v36.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'auto' });
     try {
       const named = await client.call('cache_fetch', [
         { name: 'system', value: 'local' },
@@ -88,7 +88,7 @@ describe("MiClient protocol 'auto'", () => {
   });
 
   it('OpenSIPS 2.4: stays legacy (one request per call)', async () => {
-    const client = new MiClient(v24.path, { protocol: 'auto' });
+    const client = new MiClient(v24.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'auto' });
     try {
       const before = v24.received.length;
       const version = await client.call('version');
@@ -104,8 +104,8 @@ describe("MiClient protocol 'auto'", () => {
   });
 
   it("'legacy' against 3.6 reads its 400 Parse_error as a line reply; 'jsonrpc' works", async () => {
-    const legacy = new MiClient(v36.path, { protocol: 'legacy' });
-    const jsonrpc = new MiClient(v36.path, { protocol: 'jsonrpc' });
+    const legacy = new MiClient(v36.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'legacy' });
+    const jsonrpc = new MiClient(v36.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'jsonrpc' });
     try {
       expect(await legacy.call('version')).toMatchObject({
         protocol: 'legacy',
@@ -124,7 +124,7 @@ describe("MiClient protocol 'auto'", () => {
   });
 
   it('mixed named and positional arguments are refused once JSON-RPC is known', async () => {
-    const client = new MiClient(v36.path, { protocol: 'auto' });
+    const client = new MiClient(v36.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'auto' });
     try {
       await client.call('version');
       const error = await rejection(client.call('log_level', [{ name: 'level', value: '2' }, 'x']));

@@ -13,7 +13,7 @@ import { splitWords, WordsError } from '../src/cli/words.js';
 import { MiClient } from '../src/index.js';
 import { fakeOpenSips } from './helpers/fake-opensips.js';
 import type { FakeUnixServer } from './helpers/fake-unix.js';
-import { CLI, runCli, tempDir } from './helpers/proc.js';
+import { BUSY_MACHINE_TIMEOUT, CLI, runCli, tempDir } from './helpers/proc.js';
 import { openTerminal, shellQuote, type Terminal } from './helpers/tmux.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -138,9 +138,13 @@ describe('shell pieces', () => {
   });
 
   it('against OpenSIPS 2.4 (which CMD lists all commands): names complete, parameters do not', async () => {
-    const client = new MiClient(v24.path, { protocol: 'auto' });
+    const client = new MiClient(v24.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'auto' });
     try {
-      const catalog = new Catalog(client, { json: false, protocol: 'auto', timeout: 2000 });
+      const catalog = new Catalog(client, {
+        json: false,
+        protocol: 'auto',
+        timeout: BUSY_MACHINE_TIMEOUT,
+      });
       expect(await catalog.complete('log_')).toEqual([['log_level'], 'log_']);
       expect(await catalog.complete('log_level ')).toEqual([[], '']);
       // name=value stays a value when the server does not tell the parameter names.
@@ -151,9 +155,13 @@ describe('shell pieces', () => {
   });
 
   it('against OpenSIPS 3.6: parameters of the recipes that fit what is given', async () => {
-    const client = new MiClient(v36.path, { protocol: 'auto' });
+    const client = new MiClient(v36.path, { timeout: BUSY_MACHINE_TIMEOUT, protocol: 'auto' });
     try {
-      const catalog = new Catalog(client, { json: false, protocol: 'auto', timeout: 2000 });
+      const catalog = new Catalog(client, {
+        json: false,
+        protocol: 'auto',
+        timeout: BUSY_MACHINE_TIMEOUT,
+      });
       expect(await catalog.complete('log_level ')).toEqual([['level=', 'pid='], '']);
       expect(await catalog.complete('log_level level=2 ')).toEqual([['pid='], '']);
       expect(await catalog.complete('log_level p')).toEqual([['pid='], 'p']);

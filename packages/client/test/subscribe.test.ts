@@ -9,7 +9,13 @@ import type { TempDir } from '@mi-datagram/test-helpers';
 import { killStarted, startNode, waitFor, waitForLine } from '@mi-datagram/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiClient, type MiEvent } from '../src/index.js';
-import { CLI, type SpawnedServer, spawnServer, tempDir } from './helpers/proc.js';
+import {
+  BUSY_MACHINE_TIMEOUT,
+  CLI,
+  type SpawnedServer,
+  spawnServer,
+  tempDir,
+} from './helpers/proc.js';
 
 let tmp: TempDir;
 const servers: SpawnedServer[] = [];
@@ -41,7 +47,11 @@ describe('MiClient.subscribe', () => {
   for (const kind of ['unix', 'udp'] as const) {
     it(`${kind}: yields events as they arrive, unsubscribes when the loop ends`, async () => {
       const s = await server(kind === 'unix' ? join(tmp.path, 'mi.sock') : 'udp:127.0.0.1:0');
-      const client = new MiClient(s.address, { protocol: 'jsonrpc', socketDir: tmp.path });
+      const client = new MiClient(s.address, {
+        timeout: BUSY_MACHINE_TIMEOUT,
+        protocol: 'jsonrpc',
+        socketDir: tmp.path,
+      });
       try {
         const received: MiEvent[] = [];
         const loop = (async () => {
@@ -77,7 +87,11 @@ describe('MiClient.subscribe', () => {
 
   it('a refused subscription rejects with SUBSCRIBE_REFUSED', async () => {
     const s = await server(join(tmp.path, 'refuse.sock'));
-    const client = new MiClient(s.address, { protocol: 'jsonrpc', socketDir: tmp.path });
+    const client = new MiClient(s.address, {
+      timeout: BUSY_MACHINE_TIMEOUT,
+      protocol: 'jsonrpc',
+      socketDir: tmp.path,
+    });
     try {
       const it = client.subscribe('E_NO_SUCH_EVENT');
       await expect(it.next()).rejects.toMatchObject({ code: 'SUBSCRIBE_REFUSED', status: 400 });
@@ -96,7 +110,11 @@ describe('mi subscribe', () => {
         env: { TMPDIR: tmp.path },
       },
     );
-    const client = new MiClient(s.address, { protocol: 'jsonrpc', socketDir: tmp.path });
+    const client = new MiClient(s.address, {
+      timeout: BUSY_MACHINE_TIMEOUT,
+      protocol: 'jsonrpc',
+      socketDir: tmp.path,
+    });
     try {
       await waitFor(async () => (await subscriberCount(client)) === 1, 10_000, 'the subscription');
       await client.call('cache_store', { system: 'local', attr: 'k1', value: 'x' });

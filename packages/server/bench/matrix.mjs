@@ -12,10 +12,12 @@
 // median round by req/s. The machine is shared and noisy: compare a cell with the echo
 // server of the same run (`vs echo`), not with another run.
 //
-// BENCH_OPENSIPS=/path/to/opensips (optional, never needed by CI): an OpenSIPS 3.x
-// binary built elsewhere (e.g. under /tmp); it is started with a generated config
-// (mi_datagram on UNIX and UDP, BENCH_OPENSIPS_MPATH = its modules directory) and its
-// JSON-RPC cells are measured in the same rounds.
+// BENCH_OPENSIPS24=/path/to/opensips (OpenSIPS 2.x) and BENCH_OPENSIPS=/path/to/opensips
+// (OpenSIPS 3.x), both optional and never needed by CI: binaries built elsewhere (e.g.
+// under /tmp), started with generated configs (bench/opensips.mjs: one instance per
+// transport × children_count 1/2). The 2.x instances get the legacy cells, the 3.x ones
+// the JSON-RPC cells, measured in the same rounds as ours; each OpenSIPS row carries the
+// binary's version.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +29,30 @@ const EXPECT = {
   jsonrpc: '{"jsonrpc":"2.0","result"',
   echo: ':version:',
 };
+/** The protocol a cell speaks: `opensips24` is OpenSIPS 2.x (legacy), `opensips` 3.x. */
+const SPOKEN = {
+  legacy: 'legacy',
+  jsonrpc: 'jsonrpc',
+  echo: 'echo',
+  opensips24: 'legacy',
+  opensips: 'jsonrpc',
+};
+/** The OpenSIPS binaries: environment variable, protocol, row `protocol`, modules variable. */
+const OPENSIPS = [
+  {
+    env: 'BENCH_OPENSIPS24',
+    protocol: 'legacy',
+    cell: 'opensips24',
+    mpathEnv: 'BENCH_OPENSIPS24_MPATH',
+  },
+  {
+    env: 'BENCH_OPENSIPS',
+    protocol: 'jsonrpc',
+    cell: 'opensips',
+    mpathEnv: 'BENCH_OPENSIPS_MPATH',
+  },
+];
+const WHAT = { legacy: ['version', 'which'], jsonrpc: ['version', 'which', 'ps'] };
 
 /** The request each cell sends. */
 function requestOf(protocol, what) {
@@ -34,18 +60,21 @@ function requestOf(protocol, what) {
   return protocol === 'legacy' ? `:${what}:\\n` : JSONRPC(what);
 }
 
-/** The cells of one transport: [protocol, what, children, K]. */
-function cellsOf(hasOpenSips) {
+/** The cells of one transport: [protocol, what, children, K]; `opensips`: the row protocols of the OpenSIPS binaries given. */
+function cellsOf(opensips) {
   const cells = [];
-  for (const children of [1, 2]) {
-    for (const what of ['version', 'which']) cells.push(['legacy', what, children, 16]);
-    for (const what of ['version', 'which', 'ps']) cells.push(['jsonrpc', what, children, 16]);
-  }
+  const throughput = (protocol, spoken) => {
+    for (const children of [1, 2]) {
+      for (const what of WHAT[spoken]) cells.push([protocol, what, children, 16]);
+    }
+  };
+  throughput('legacy', 'legacy');
+  throughput('jsonrpc', 'jsonrpc');
   cells.push(['legacy', 'version', 1, 1], ['jsonrpc', 'version', 1, 1]);
   cells.push(['echo', 'echo_server.c', 0, 16], ['echo', 'echo_server.c', 0, 1]);
-  if (hasOpenSips) {
-    for (const what of ['version', 'which', 'ps']) cells.push(['opensips', what, 1, 16]);
-    cells.push(['opensips', 'version', 1, 1]);
+  for (const protocol of opensips) {
+    throughput(protocol, SPOKEN[protocol]);
+    cells.push([protocol, 'version', 1, 1]);
   }
   return cells;
 }
@@ -92,10 +121,11 @@ export function runLoadgen(loadgen, address, k, duration, request, expect) {
 
 export async function benchMatrix(h) {
   const { dir, loadgen, echoC, cli, benchCommands, duration, repeat, start, stop } = h;
-  const opensipsBin = process.env.BENCH_OPENSIPS;
   const servers = new Map();
+  // Our server answers both protocols: one instance per transport and children_count.
   const key = (transport, protocol, children) =>
     `${transport} ${protocol === 'jsonrpc' ? 'legacy' : protocol} ${children}`;
+  const versions = {};
   const out = [];
   try {
     for (const transport of ['unix', 'udp']) {
@@ -110,21 +140,24 @@ export async function benchMatrix(h) {
       }
       servers.set(key(transport, 'echo', 0), await startEcho(echoC, transport, dir));
     }
-    if (opensipsBin) {
-      const os = await startOpenSips(opensipsBin, dir);
-      servers.set(key('unix', 'opensips', 1), { child: os.child, address: os.unix });
-      servers.set(key('udp', 'opensips', 1), { child: null, address: os.udp });
+    for (const { env, protocol, cell, mpathEnv } of OPENSIPS) {
+      if (!process.env[env]) continue;
+      const os = await startOpenSips(process.env[env], dir, protocol, { mpathEnv });
+      versions[cell] = os.version;
+      for (const instance of os.instances) {
+        servers.set(key(instance.transport, cell, instance.children), instance);
+      }
     }
     const cells = [];
     for (const transport of ['unix', 'udp']) {
-      for (const [protocol, what, children, k] of cellsOf(Boolean(opensipsBin))) {
+      for (const [protocol, what, children, k] of cellsOf(Object.keys(versions))) {
         cells.push({ transport, protocol, what, children, K: k, runs: [] });
       }
     }
     for (let round = 0; round < repeat; round++) {
       for (const cell of cells) {
         const server = servers.get(key(cell.transport, cell.protocol, cell.children));
-        const protocol = cell.protocol === 'opensips' ? 'jsonrpc' : cell.protocol;
+        const protocol = SPOKEN[cell.protocol];
         const request = requestOf(protocol, cell.what);
         cell.runs.push(
           runLoadgen(loadgen, server.address, cell.K, duration, request, EXPECT[protocol]),
@@ -142,6 +175,7 @@ export async function benchMatrix(h) {
       const echoRps = [...echo.runs].sort((a, b) => a.rps - b.rps)[Math.floor(repeat / 2)].rps;
       out.push({
         protocol: cell.protocol,
+        ...(versions[cell.protocol] ? { version: versions[cell.protocol] } : {}),
         transport: cell.transport,
         what: cell.what,
         children: cell.children,
@@ -153,7 +187,7 @@ export async function benchMatrix(h) {
       });
     }
   } finally {
-    for (const server of servers.values()) if (server.child) await stop(server.child);
+    for (const server of servers.values()) await stop(server.child);
   }
   console.log(
     `mi-datagram-server matrix: loadgen.c closed loop, ${duration} s per cell (+1 s warm-up), ` +

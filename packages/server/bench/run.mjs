@@ -15,7 +15,8 @@
 //        node bench/run.mjs --matrix [--json FILE]   (the cells of issue 16: legacy and
 //        JSON-RPC × UNIX/UDP × children_count 1/2, K = 16 and K = 1, next to the C echo
 //        server of the same run; see bench/matrix.mjs; `pnpm bench:server` at the root
-//        draws it)
+//        draws it; BENCH_OPENSIPS24 / BENCH_OPENSIPS add real OpenSIPS 2.x / 3.x cells,
+//        see bench/opensips.mjs)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -87,6 +88,7 @@ function start(cmd, args, readyPattern) {
 }
 
 async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;

@@ -2,8 +2,9 @@
 // paths of @mi-datagram/transport-udp in the same run: the addon's native path (the
 // default) and node:dgram alone (MI_DATAGRAM_UDP_NATIVE=0), children_count 1 and 2,
 // K = 16 (throughput) and K = 1 (p50), next to the C echo server (echo_server.c).
-// BENCH_OPENSIPS (see matrix.mjs) adds OpenSIPS 3.x over UDP (JSON-RPC `version`): the
-// nearest reference for a legacy request when no OpenSIPS 2.4 is at hand.
+// BENCH_OPENSIPS24 (see opensips.mjs) adds OpenSIPS 2.x over UDP with the same legacy
+// cells (children_count 1 and 2); BENCH_OPENSIPS adds OpenSIPS 3.x over UDP (JSON-RPC
+// `version`, children_count 1): the nearest reference when no 2.x is at hand.
 // Cells are measured round-robin, BENCH_REPEAT rounds; each reports its median round.
 import { runLoadgen, startEcho } from './matrix.mjs';
 import { startOpenSips } from './opensips.mjs';
@@ -47,13 +48,34 @@ export async function benchUdpPaths(h) {
         expect: ':version:',
       });
     }
+    if (process.env.BENCH_OPENSIPS24) {
+      const os = await startOpenSips(process.env.BENCH_OPENSIPS24, dir, 'legacy', {
+        transports: ['udp'],
+        mpathEnv: 'BENCH_OPENSIPS24_MPATH',
+      });
+      for (const instance of os.instances) {
+        const server = `opensips ${os.version} ${instance.children}`;
+        servers.set(server, instance);
+        for (const what of ['version', 'which']) {
+          cells.push({ server, what, K: 16, request: LEGACY(what) });
+        }
+        if (instance.children === 1) {
+          cells.push({ server, what: 'version', K: 1, request: LEGACY('version') });
+        }
+      }
+    }
     if (process.env.BENCH_OPENSIPS) {
-      const os = await startOpenSips(process.env.BENCH_OPENSIPS, dir);
-      servers.set('opensips', { child: os.child, address: os.udp });
+      const os = await startOpenSips(process.env.BENCH_OPENSIPS, dir, 'jsonrpc', {
+        transports: ['udp'],
+        childrenCounts: [1],
+        mpathEnv: 'BENCH_OPENSIPS_MPATH',
+      });
+      const server = `opensips ${os.version} 1`;
+      servers.set(server, os.instances[0]);
       for (const K of [16, 1]) {
         const request = '{"jsonrpc":"2.0","method":"version","id":1}';
         cells.push({
-          server: 'opensips',
+          server,
           what: 'jsonrpc version',
           K,
           request,
@@ -72,7 +94,7 @@ export async function benchUdpPaths(h) {
       process.stderr.write(`bench --udp: round ${round + 1}/${repeat} done\n`);
     }
   } finally {
-    for (const server of servers.values()) if (server.child) await stop(server.child);
+    for (const server of servers.values()) await stop(server.child);
   }
   const median = (cell) =>
     [...cell.runs].sort((a, b) => a.rps - b.rps)[Math.floor(cell.runs.length / 2)];

@@ -25,12 +25,12 @@ const limits = (overrides: Partial<WorkLimits>): WorkLimits => ({
 describe('InFlightLimiter', () => {
   it('admits up to the count, refuses beyond, admits again after a release', () => {
     const l = new InFlightLimiter(limits({ maxInFlight: 4, sourceShare: 100 }));
-    for (let i = 0; i < 4; i++) expect(l.tryAcquire('a', 10, 'normal')).toBe(true);
-    expect(l.tryAcquire('a', 10, 'normal')).toBe(false);
-    expect(l.tryAcquire('b', 10, 'normal')).toBe(false);
+    for (let i = 0; i < 4; i++) expect(l.tryAcquire('a', 10, 'normal')).not.toBeNull();
+    expect(l.tryAcquire('a', 10, 'normal')).toBeNull();
+    expect(l.tryAcquire('b', 10, 'normal')).toBeNull();
     expect(l.stats()).toMatchObject({ inFlight: 4, busy: 2, busySource: 0, peakInFlight: 4 });
     l.release('a', 10, 'normal');
-    expect(l.tryAcquire('b', 10, 'normal')).toBe(true);
+    expect(l.tryAcquire('b', 10, 'normal')).not.toBeNull();
     for (let i = 0; i < 3; i++) l.release('a', 10, 'normal');
     l.release('b', 10, 'normal');
     expect(l.stats()).toMatchObject({ inFlight: 0, inFlightBytes: 0, sources: 0 });
@@ -48,7 +48,7 @@ describe('InFlightLimiter', () => {
     expect(l.stats().inFlightBytes).toBe(admitted * (big + REQUEST_OVERHEAD_BYTES));
     expect(l.stats().inFlightBytes).toBeLessThanOrEqual(budget);
     // Small requests still fit in what is left.
-    expect(l.tryAcquire('a', 10, 'normal')).toBe(true);
+    expect(l.tryAcquire('a', 10, 'normal')).not.toBeNull();
   });
 
   it('keeps one source to its share of the count and of the bytes', () => {
@@ -61,8 +61,8 @@ describe('InFlightLimiter', () => {
     expect(a).toBe(25);
     expect(l.stats().busySource).toBe(1);
     // The others keep being served.
-    expect(l.tryAcquire('other', 100, 'normal')).toBe(true);
-    expect(l.tryAcquire('third', 100, 'normal')).toBe(true);
+    expect(l.tryAcquire('other', 100, 'normal')).not.toBeNull();
+    expect(l.tryAcquire('third', 100, 'normal')).not.toBeNull();
 
     const bytes = new InFlightLimiter(
       limits({ maxInFlight: 1000, maxInFlightBytes: 40 * 65_536, sourceShare: 25 }),
@@ -71,45 +71,76 @@ describe('InFlightLimiter', () => {
     while (bytes.tryAcquire('flood', 60_000, 'normal')) n++;
     expect(n * (60_000 + REQUEST_OVERHEAD_BYTES)).toBeLessThanOrEqual(bytes.perSourceBytes);
     expect(n).toBeGreaterThan(0);
-    expect(bytes.tryAcquire('other', 60_000, 'normal')).toBe(true);
+    expect(bytes.tryAcquire('other', 60_000, 'normal')).not.toBeNull();
   });
 
   it('lets one source take at least one request however small the share', () => {
     const l = new InFlightLimiter(limits({ maxInFlight: 2, sourceShare: 1 }));
     expect(l.perSourceCount).toBe(1);
     expect(l.perSourceBytes).toBeGreaterThanOrEqual(MIN_IN_FLIGHT_BYTES);
-    expect(l.tryAcquire('a', 65_457, 'normal')).toBe(true);
-    expect(l.tryAcquire('a', 1, 'normal')).toBe(false);
+    expect(l.tryAcquire('a', 65_457, 'normal')).not.toBeNull();
+    expect(l.tryAcquire('a', 1, 'normal')).toBeNull();
   });
 
   it('serves operator commands from the reserve while the normal budget is full', () => {
     const l = new InFlightLimiter(limits({ maxInFlight: 3, operatorReserve: 4, sourceShare: 50 }));
-    for (const s of ['x', 'y', 'z']) expect(l.tryAcquire(s, 100, 'normal')).toBe(true);
-    expect(l.tryAcquire('w', 100, 'normal')).toBe(false);
-    expect(l.tryAcquire('x', 100, 'operator')).toBe(true);
-    expect(l.tryAcquire('w', 100, 'operator')).toBe(true);
+    for (const s of ['x', 'y', 'z']) expect(l.tryAcquire(s, 100, 'normal')).not.toBeNull();
+    expect(l.tryAcquire('w', 100, 'normal')).toBeNull();
+    expect(l.tryAcquire('x', 100, 'operator')).not.toBeNull();
+    expect(l.tryAcquire('w', 100, 'operator')).not.toBeNull();
     // The reserve's own per-source share (half of 4).
-    expect(l.tryAcquire('w', 100, 'operator')).toBe(true);
-    expect(l.tryAcquire('w', 100, 'operator')).toBe(false);
-    expect(l.tryAcquire('v', 100, 'operator')).toBe(true);
+    expect(l.tryAcquire('w', 100, 'operator')).not.toBeNull();
+    expect(l.tryAcquire('w', 100, 'operator')).toBeNull();
+    expect(l.tryAcquire('v', 100, 'operator')).not.toBeNull();
     // The reserve is full.
-    expect(l.tryAcquire('u', 100, 'operator')).toBe(false);
+    expect(l.tryAcquire('u', 100, 'operator')).toBeNull();
     expect(l.stats()).toMatchObject({ inFlight: 7, operatorInFlight: 4 });
     // Operator requests never use the normal budget: freeing one gives no normal slot.
     l.release('w', 100, 'operator');
-    expect(l.tryAcquire('u', 100, 'normal')).toBe(false);
+    expect(l.tryAcquire('u', 100, 'normal')).toBeNull();
     l.release('x', 100, 'normal');
-    expect(l.tryAcquire('u', 100, 'normal')).toBe(true);
+    expect(l.tryAcquire('u', 100, 'normal')).not.toBeNull();
+  });
+
+  it('charges operator commands to the normal budget while it has room, the reserve after', () => {
+    const l = new InFlightLimiter(limits({ maxInFlight: 40, operatorReserve: 4, sourceShare: 50 }));
+    // Sixteen async `ps` from one monitoring host: far more than the reserve's share, all run.
+    for (let i = 0; i < 16; i++) expect(l.tryAcquire('mon', 100, 'operator')).toBe('normal');
+    expect(l.stats()).toMatchObject({ inFlight: 16, operatorInFlight: 0, busy: 0 });
+    // The source's normal share (20) is used up: the next ones fall back on the reserve (2 each).
+    for (let i = 0; i < 4; i++) expect(l.tryAcquire('mon', 100, 'operator')).toBe('normal');
+    expect(l.tryAcquire('mon', 100, 'normal')).toBeNull();
+    expect(l.tryAcquire('mon', 100, 'operator')).toBe('operator');
+    expect(l.tryAcquire('mon', 100, 'operator')).toBe('operator');
+    expect(l.tryAcquire('mon', 100, 'operator')).toBeNull();
+    expect(l.stats()).toMatchObject({ inFlight: 22, operatorInFlight: 2, busy: 2, busySource: 2 });
+    // Released with the budget each was charged to, everything is back.
+    for (let i = 0; i < 20; i++) l.release('mon', 100, 'normal');
+    l.release('mon', 100, 'operator');
+    l.release('mon', 100, 'operator');
+    expect(l.stats()).toMatchObject({
+      inFlight: 0,
+      inFlightBytes: 0,
+      operatorInFlight: 0,
+      sources: 0,
+    });
   });
 
   it('forgets a source once nothing of it is in flight (the map stays bounded)', () => {
     const l = new InFlightLimiter(limits({ maxInFlight: 10, sourceShare: 100 }));
     for (let i = 0; i < 10_000; i++) {
       const source = `/tmp/client-${i}`;
-      expect(l.tryAcquire(source, 50, i % 2 === 0 ? 'normal' : 'operator')).toBe(true);
-      l.release(source, 50, i % 2 === 0 ? 'normal' : 'operator');
+      const charged = l.tryAcquire(source, 50, i % 2 === 0 ? 'normal' : 'operator');
+      expect(charged).not.toBeNull();
+      if (charged !== null) l.release(source, 50, charged);
     }
-    expect(l.stats()).toMatchObject({ inFlight: 0, inFlightBytes: 0, sources: 0, busy: 0 });
+    expect(l.stats()).toMatchObject({
+      inFlight: 0,
+      inFlightBytes: 0,
+      operatorInFlight: 0,
+      sources: 0,
+      busy: 0,
+    });
     // A release of something never acquired changes nothing.
     l.release('never', 50, 'normal');
     expect(l.stats().inFlight).toBe(0);

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench:server`: requests/s, p50/p99 and RSS for legacy and JSON-RPC ×
  * UNIX/UDP × children 1/2 (K=16) and the K=1 latency cells, next to the C echo
- * server of the same run (and OpenSIPS when BENCH_OPENSIPS names a binary), as
+ * server of the same run (and real OpenSIPS 2.x / 3.x when BENCH_OPENSIPS24 /
+ * BENCH_OPENSIPS name binaries, see packages/server/bench/opensips.mjs), as
  * a table and as docs/bench-server.svg.
  *
  * The measuring is done by the server package's own harness

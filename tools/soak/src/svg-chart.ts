@@ -1,8 +1,13 @@
 /** A grouped bar chart as a standalone SVG (no chart library): the bench:server figures. */
 
 export interface BenchRow {
-  /** `legacy` / `jsonrpc` (our server), `echo` (echo_server.c, the baseline), `opensips` (optional). */
-  readonly protocol: 'legacy' | 'jsonrpc' | 'echo' | 'opensips';
+  /**
+   * `legacy` / `jsonrpc` (our server), `echo` (echo_server.c, the baseline), and the
+   * optional real OpenSIPS: `opensips24` (2.x, legacy), `opensips` (3.x, JSON-RPC).
+   */
+  readonly protocol: 'legacy' | 'jsonrpc' | 'echo' | 'opensips24' | 'opensips';
+  /** The OpenSIPS version of an `opensips*` row (absent in rows saved before it was recorded). */
+  readonly version?: string;
   readonly transport: 'unix' | 'udp';
   /** `version`, `which`, `ps`, or `echo_server.c`. */
   readonly what: string;
@@ -28,24 +33,38 @@ function niceStep(max: number): number {
   return 10 * p;
 }
 
+/** The series, in bar order, with their colours. */
 const COLORS: Record<string, string> = {
   'children 1': '#4e79a7',
   'children 2': '#f28e2b',
-  OpenSIPS: '#59a14f',
+  'OpenSIPS 1': '#59a14f',
+  'OpenSIPS 2': '#8cd17d',
   'echo_server.c': '#9c9c9c',
 };
+const ORDER = Object.keys(COLORS);
 
-const LEGEND: Record<string, string> = {
-  'children 1': 'mi-datagram, children_count 1',
-  'children 2': 'mi-datagram, children_count 2',
-  OpenSIPS: 'OpenSIPS 3.6, children_count 1',
-  'echo_server.c': 'C echo server (baseline)',
-};
+const isOpenSips = (r: BenchRow) => r.protocol === 'opensips' || r.protocol === 'opensips24';
 
 function seriesOf(r: BenchRow): string {
   if (r.protocol === 'echo') return 'echo_server.c';
-  if (r.protocol === 'opensips') return 'OpenSIPS';
-  return `children ${r.children}`;
+  return `${isOpenSips(r) ? 'OpenSIPS' : 'children'} ${r.children}`;
+}
+
+/** Legend text of a series; the OpenSIPS ones name the versions found in `rows`. */
+function legendOf(series: string, rows: readonly BenchRow[]): string {
+  if (series === 'echo_server.c') return 'C echo server (baseline)';
+  const children = series.slice(-1);
+  if (series.startsWith('children')) return `mi-datagram, children_count ${children}`;
+  const versions = new Set(
+    rows
+      .filter(isOpenSips)
+      .map((r) =>
+        r.protocol === 'opensips24'
+          ? `${r.version ?? '2.4'} legacy`
+          : `${r.version ?? '3.6'} JSON-RPC`,
+      ),
+  );
+  return `OpenSIPS ${[...versions].join(' / ')}, children_count ${children}`;
 }
 
 const GROUPS = [
@@ -68,9 +87,11 @@ export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: str
             r.K === 16 &&
             r.transport === transport &&
             r.what === what &&
-            (r.protocol === protocol || (protocol === 'jsonrpc' && r.protocol === 'opensips')),
+            (r.protocol === protocol ||
+              (protocol === 'legacy' && r.protocol === 'opensips24') ||
+              (protocol === 'jsonrpc' && r.protocol === 'opensips')),
         )
-        .sort((a, b) => seriesOf(a).localeCompare(seriesOf(b)));
+        .sort((a, b) => ORDER.indexOf(seriesOf(a)) - ORDER.indexOf(seriesOf(b)));
       if (bars.length > 0) {
         const label = `${transport.toUpperCase()}${protocol === 'echo' ? '' : ` ${protocol === 'legacy' ? 'legacy' : 'JSON-RPC'}`}`;
         groups.push({ label, sub: what, bars });
@@ -134,12 +155,15 @@ export function benchSvg(rows: readonly BenchRow[], title: string, subtitle: str
   }
   const ly = top + plotH + 90;
   let lx = left;
+  const present = new Set(rows.map(seriesOf));
   for (const [name, color] of Object.entries(COLORS)) {
+    if (!present.has(name)) continue;
+    const text = legendOf(name, rows);
     out.push(
       `<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${color}"/>`,
-      `<text x="${lx + 17}" y="${ly}">${esc(LEGEND[name] ?? name)}</text>`,
+      `<text x="${lx + 17}" y="${ly}">${esc(text)}</text>`,
     );
-    lx += 230;
+    lx += 40 + Math.ceil(text.length * 6.5);
   }
   out.push(
     `<text x="${left}" y="${ly + 22}" fill="#555">under each bar: p99 latency (µs) and RSS of all server processes after the cell</text>`,

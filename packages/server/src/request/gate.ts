@@ -22,8 +22,6 @@ import {
 } from './deadline.js';
 import { DEFAULT_WORK_LIMITS, InFlightLimiter, type WorkClass, type WorkLimits } from './limits.js';
 
-/** Modules whose commands an operator reaches for during a flood: served from the reserve. */
-
 /** When `E_MI_BUSY` was last raised (performance.now() ms): at most one per second. */
 let lastBusyEvent = Number.NEGATIVE_INFINITY;
 
@@ -34,6 +32,7 @@ function busyEvent(now: number, command: string, source: string): void {
   events.raise(SERVER_EVENTS.BUSY, { command, source });
 }
 
+/** Modules whose commands an operator reaches for during a flood: served from the reserve when the normal budget is full. */
 export const OPERATOR_MODULES: ReadonlySet<string> = new Set(['core', 'statistics']);
 
 /** What the gate needs of a registered command. */
@@ -79,6 +78,7 @@ export interface GateStats {
 export class GatedRun extends HandlerRun {
   readonly source: string;
   readonly bytes: number;
+  /** The budget the slot was charged to (operator commands use the reserve only when the normal budget is full). */
   readonly kind: WorkClass;
   /** False once the slot has been given back. */
   holding = true;
@@ -107,7 +107,7 @@ export class WorkGate {
     this.#log = new ThrottledEvents(options.logger);
   }
 
-  /** The budget a command is charged to. */
+  /** The budget a command may use: `operator` commands fall back on the reserve when the normal one is full. */
   classOf(entry: GatedCommand): WorkClass {
     return OPERATOR_MODULES.has(entry.module) ? 'operator' : 'normal';
   }
@@ -126,12 +126,12 @@ export class WorkGate {
     // The source as access control sees it: a UNIX peer's path, a UDP
     // peer's address (any port).
     const source = sourceOf(peer);
-    const kind = this.classOf(entry);
-    if (!this.limiter.tryAcquire(source, bytes, kind)) {
+    const charged = this.limiter.tryAcquire(source, bytes, this.classOf(entry));
+    if (charged === null) {
       busyEvent(startedMs, entry.name, source);
       return null;
     }
-    return new GatedRun(entry.name, startedMs, source, bytes, kind);
+    return new GatedRun(entry.name, startedMs, source, bytes, charged);
   }
 
   /** Gives the slot back (a request refused before its handler, or done). Idempotent. */

@@ -1,9 +1,9 @@
 /**
  * The bound on work in flight in one process (issue 15): how many handlers
  * may be running at once and how many bytes of request data they may keep,
- * in total and per source, with a separate small reserve for the operator
- * commands so that `version`, `ps`, `mi_stats` … are answered while the
- * bound is reached. A request that finds no room is not run: it gets
+ * in total and per source, with a separate small reserve that the operator
+ * commands fall back to so that `version`, `ps`, `mi_stats` … are answered
+ * while the bound is reached. A request that finds no room is not run: it gets
  * `503 server busy` (JSON-RPC: error 503).
  *
  * Counting is a few integer operations and one Map lookup per request;
@@ -64,6 +64,11 @@ export interface InFlightStats {
   /** … of which because their source held its share. */
   readonly busySource: number;
 }
+
+const NO_REFUSAL = 0;
+const GLOBAL = 1;
+const BY_SOURCE = 2;
+type Refusal = typeof NO_REFUSAL | typeof GLOBAL | typeof BY_SOURCE;
 
 interface SourceUsage {
   /** Requests of this source running now (both budgets). */
@@ -128,35 +133,46 @@ export class InFlightLimiter {
 
   /**
    * Charges one request of `datagramBytes` from `source` (any stable key:
-   * the UNIX peer path, the UDP peer address) to the budget of `kind`.
-   * False (and counted as busy) when there is no room: then nothing is
-   * charged and the request must not run.
+   * the UNIX peer path, the UDP peer address). Every request is charged to
+   * the normal budget while it has room; an operator request (`kind`
+   * `'operator'`) that finds it full goes to the reserve instead, so the
+   * reserve is what is left when everything else is taken, not a ceiling on
+   * operator commands (sixteen `ps` in parallel from one monitoring host
+   * must not get `503` on an idle server). Returns the budget charged, to
+   * pass to {@link release}; null (counted as busy) when there is no room:
+   * then nothing is charged and the request must not run.
    */
-  tryAcquire(source: string, datagramBytes: number, kind: WorkClass): boolean {
+  tryAcquire(source: string, datagramBytes: number, kind: WorkClass): WorkClass | null {
     const bytes = datagramBytes + REQUEST_OVERHEAD_BYTES;
     const usage = this.#sources.get(source);
-    const limits = this.limits;
-    if (kind === 'operator') {
-      // The reserve: the normal budget never uses it, so a flood of other
-      // commands cannot take it. Its bytes are bounded by its count (a
-      // datagram is at most 64 KiB).
-      if (this.#operator >= limits.operatorReserve) return this.#refuse(false);
-      if (usage !== undefined && usage.operator >= this.#reservePerSource) {
-        return this.#refuse(true);
-      }
-    } else {
-      if (this.#count - this.#operator >= limits.maxInFlight) return this.#refuse(false);
-      if (this.#bytes - this.#operatorBytes + bytes > limits.maxInFlightBytes) {
-        return this.#refuse(false);
-      }
-      if (usage !== undefined) {
-        if (usage.count - usage.operator >= this.#perSourceCount) return this.#refuse(true);
-        if (usage.bytes - usage.operatorBytes + bytes > this.#perSourceBytes) {
-          return this.#refuse(true);
-        }
-      }
+    const refusal = this.#normalRefusal(usage, bytes);
+    if (refusal === NO_REFUSAL) {
+      this.#charge(source, usage, bytes, 0);
+      return 'normal';
     }
-    const operator = kind === 'operator' ? 1 : 0;
+    if (kind !== 'operator') return this.#refuse(refusal === BY_SOURCE);
+    // The reserve: only operator requests use it, so a flood of other
+    // commands cannot take it. Its bytes are bounded by its count (a
+    // datagram is at most 64 KiB).
+    if (this.#operator >= this.limits.operatorReserve) return this.#refuse(false);
+    if (usage !== undefined && usage.operator >= this.#reservePerSource) return this.#refuse(true);
+    this.#charge(source, usage, bytes, 1);
+    return 'operator';
+  }
+
+  /** Why the normal budget has no room for `bytes` more from a source with `usage`. */
+  #normalRefusal(usage: SourceUsage | undefined, bytes: number): Refusal {
+    const limits = this.limits;
+    if (this.#count - this.#operator >= limits.maxInFlight) return GLOBAL;
+    if (this.#bytes - this.#operatorBytes + bytes > limits.maxInFlightBytes) return GLOBAL;
+    if (usage !== undefined) {
+      if (usage.count - usage.operator >= this.#perSourceCount) return BY_SOURCE;
+      if (usage.bytes - usage.operatorBytes + bytes > this.#perSourceBytes) return BY_SOURCE;
+    }
+    return NO_REFUSAL;
+  }
+
+  #charge(source: string, usage: SourceUsage | undefined, bytes: number, operator: 0 | 1): void {
     const operatorBytes = operator * bytes;
     if (usage === undefined) {
       this.#sources.set(source, { count: 1, bytes, operator, operatorBytes });
@@ -172,10 +188,9 @@ export class InFlightLimiter {
     this.#operatorBytes += operatorBytes;
     if (this.#count > this.#peakCount) this.#peakCount = this.#count;
     if (this.#bytes > this.#peakBytes) this.#peakBytes = this.#bytes;
-    return true;
   }
 
-  /** Gives back what {@link tryAcquire} charged (same arguments). */
+  /** Gives back what {@link tryAcquire} charged (same source and bytes; `kind`: the budget it returned). */
   release(source: string, datagramBytes: number, kind: WorkClass): void {
     const usage = this.#sources.get(source);
     if (usage === undefined) return; // nothing charged: nothing to give back
@@ -208,9 +223,9 @@ export class InFlightLimiter {
     };
   }
 
-  #refuse(bySource: boolean): false {
+  #refuse(bySource: boolean): null {
     this.#busy++;
     if (bySource) this.#busySource++;
-    return false;
+    return null;
   }
 }
