@@ -25,7 +25,7 @@ describe.runIf(expectNative)('replies of a receive batch', () => {
     const server = await bound();
     // node:dgram must not read the datagrams itself: the native reader takes them.
     expect(stopReceiving(server)).toBe(true);
-    const io = NativeUdp.open(server, 'udp4');
+    const io = NativeUdp.open(server, 'IPv4');
     expect(io).toBeDefined();
     if (io === undefined) return;
     const held: boolean[] = [];
