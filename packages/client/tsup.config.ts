@@ -7,8 +7,20 @@ import { defineConfig, type Options } from 'tsup';
  * bundle's, so the directory is resolved from the installed package instead.
  */
 const PACKAGE_DIR = 'fileURLToPath(new URL("..", import.meta.url))';
-const PACKAGE_DIR_RESOLVED =
-  'require("node:path").dirname(require.resolve("@mi-datagram/transport-unix/package.json"))';
+// The node_modules folders above the bundle, as require() would search them, checked with
+// one stat each; require.resolve (the fallback) goes through the package's `exports` map and
+// loads Node's ES module resolver to do it, a cost every `mi` call paid (issue 16).
+const PACKAGE_DIR_RESOLVED = `((p, f) => {
+  for (let d = __dirname; ; d = p.dirname(d)) {
+    const c = p.join(d, "node_modules", "@mi-datagram", "transport-unix");
+    if (p.basename(d) !== "node_modules" && f.existsSync(p.join(c, "package.json"))) return c;
+    if (p.dirname(d) === d) break;
+  }
+  return p.dirname(require.resolve("@mi-datagram/transport-unix/package.json"));
+})(require("node:path"), require("node:fs"))`;
+
+/** How transport-unix makes the require that loads its addon; the bundle has its own. */
+const ADDON_REQUIRE = 'process.getBuiltinModule("node:module").createRequire(import.meta.url)';
 
 const addonPath: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'transport-unix-addon-path',
@@ -20,7 +32,15 @@ const addonPath: NonNullable<Options['esbuildPlugins']>[number] = {
           `transport-unix no longer finds its directory with ${PACKAGE_DIR}: update tsup.config.ts`,
         );
       }
-      return { contents: text.replace(PACKAGE_DIR, PACKAGE_DIR_RESOLVED), loader: 'js' };
+      if (!text.includes(ADDON_REQUIRE)) {
+        throw new Error(
+          `transport-unix no longer loads its addon with ${ADDON_REQUIRE}: update tsup.config.ts`,
+        );
+      }
+      const contents = text
+        .replace(PACKAGE_DIR, PACKAGE_DIR_RESOLVED)
+        .replace(ADDON_REQUIRE, 'require');
+      return { contents, loader: 'js' };
     });
   },
 };
@@ -40,7 +60,7 @@ export default defineConfig([
     // `mi`: one CommonJS file with everything inlined (protocol, both transports), so that a call
     // starts no ES module loader and resolves no package; the shell, --version and the UDP code
     // are initialised only when used. issue 16: `mi version` close to `node -e 0`.
-    entry: { cli: 'src/cli.ts' },
+    entry: { 'cli-main': 'src/cli.ts' },
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
     target: 'node20',
@@ -51,5 +71,15 @@ export default defineConfig([
     clean: false,
     noExternal: [/^@mi-datagram\//],
     esbuildPlugins: [addonPath],
+  },
+  {
+    // `mi` itself: runs cli-main.cjs from its V8 code cache (src/cli-launcher.ts).
+    entry: { cli: 'src/cli-launcher.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    target: 'node20',
+    platform: 'node',
+    minify: true,
+    clean: false,
   },
 ]);

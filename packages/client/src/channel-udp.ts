@@ -1,5 +1,4 @@
 /** The UDP half of channel.ts, loaded only for UDP targets (node:dgram, node:dns, node:net). */
-import { lookup } from 'node:dns/promises';
 import { isIP, SocketAddress } from 'node:net';
 import type { SocketName } from '@mi-datagram/protocol';
 import { openUdpReplySocket } from '@mi-datagram/transport-udp';
@@ -13,6 +12,8 @@ export async function resolveUdpTarget(
   if (literal === 4 || literal === 6) {
     return { kind: 'udp', address: parsed.host, port: parsed.port, family: literal };
   }
+  // node:dns only for a host name: a literal address (the usual target) does not load it.
+  const { lookup } = await import('node:dns/promises');
   const found = await lookup(parsed.host);
   return {
     kind: 'udp',

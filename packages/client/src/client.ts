@@ -20,6 +20,7 @@ import type {
   MiProtocolName,
   MiReply,
 } from './client-types.js';
+import { nowMs } from './clock.js';
 import { DEFAULT_MAX_IDLE_SOCKETS, DEFAULT_TIMEOUT } from './constants.js';
 import { errnoOf } from './diagnose.js';
 import { MiClientError } from './errors.js';
@@ -155,7 +156,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     options: MiCallOptions | undefined,
   ): Promise<MiReply | MiJsonRpcReply> {
     if (this.detected !== 'jsonrpc') {
-      const started = performance.now();
+      const started = nowMs();
       const reply = await this.callLegacy(command, args, options);
       if (!isOpenSips3Reply(reply)) {
         this.detected = 'legacy';
@@ -163,7 +164,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
       }
       this.detected = 'jsonrpc';
       const timeout = options?.timeout ?? this.timeout;
-      const left = Math.max(1, Math.ceil(timeout - (performance.now() - started)));
+      const left = Math.max(1, Math.ceil(timeout - (nowMs() - started)));
       options = { ...options, timeout: left };
     }
     let params: JsonRpcParams | undefined;
@@ -299,7 +300,7 @@ export class MiClient<P extends MiProtocolName = 'legacy'> {
     }
     if (signal?.aborted) return Promise.reject(abortedError(this.target, signal));
 
-    const now = performance.now();
+    const now = nowMs();
     const deadline = now + Math.min(timeout, MAX_TIMER);
     const call = new PendingCall(this.host, request, jsonRpcId, timeout, deadline, signal);
     const promise = promiseOf(call);

@@ -1,3 +1,4 @@
+import { nowMs } from './clock.js';
 import type { PendingCall } from './pending-call.js';
 
 /** setTimeout's limit. */
@@ -25,7 +26,7 @@ const DEADLINE_SLACK_MS = 1;
 export class InflightCalls {
   private readonly calls: PendingCall[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the armed timer fires (`performance.now()` clock); +Infinity when none is armed. */
+  /** When the armed timer fires (`nowMs()` clock); +Infinity when none is armed. */
   private timerAt = Number.POSITIVE_INFINITY;
 
   /** `expired` ends a call whose deadline came (it must {@link remove} it). */
@@ -71,7 +72,7 @@ export class InflightCalls {
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
+    const now = nowMs();
     let next = Number.POSITIVE_INFINITY;
     for (const call of [...this.calls]) {
       if (call.index === -1) continue; // ended by an earlier one's timeout

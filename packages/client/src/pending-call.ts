@@ -34,7 +34,7 @@ export class PendingCall implements ChannelOwner {
     readonly request: Uint8Array,
     /** The JSON-RPC request id; `undefined` for a legacy call. */
     readonly jsonRpcId: number | undefined,
-    /** The call's timeout (ms) and its deadline on the `performance.now()` clock. */
+    /** The call's timeout (ms) and its deadline on the `nowMs()` clock. */
     readonly timeout: number,
     readonly deadline: number,
     readonly signal: AbortSignal | undefined,

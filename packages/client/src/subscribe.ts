@@ -5,7 +5,7 @@
  * unsubscribing (`expire 0`) when done. The events come out of an async
  * iterator.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { type EventFormat, parseEventDatagram } from '@mi-datagram/protocol';
 import type { ResolvedTarget } from './channel.js';
 import type { MiClient } from './client.js';
@@ -56,6 +56,8 @@ async function udpReceiver(
   family: 4 | 6,
   push: (data: Uint8Array) => void,
 ): Promise<Receiver> {
+  // Loaded here: a client that never subscribes over UDP does not load node:dgram.
+  const { createSocket } = await import('node:dgram');
   const type = family === 6 ? 'udp6' : 'udp4';
   // The local address that reaches the target: what a connected socket is given.
   const probe: Socket = createSocket(type);

@@ -15,9 +15,10 @@ async function server(...args: Parameters<typeof fakeUdpServer>): Promise<FakeUd
 }
 
 function client<P extends 'legacy' | 'jsonrpc' = 'legacy'>(
-  ...args: ConstructorParameters<typeof MiClient<P>>
+  target: string,
+  options: ConstructorParameters<typeof MiClient<P>>[1] = {},
 ): MiClient<P> {
-  const c = new MiClient<P>(...args);
+  const c = new MiClient<P>(target, { timeout: BUSY_MACHINE_TIMEOUT, ...options });
   clients.push(c);
   return c;
 }

@@ -9,7 +9,7 @@ import {
   type FakeUnixServer,
   fakeUnixServer,
 } from './helpers/fake-unix.js';
-import { datagramSockets, REPO, runNode, tempDir } from './helpers/proc.js';
+import { BUSY_MACHINE_TIMEOUT, datagramSockets, REPO, runNode, tempDir } from './helpers/proc.js';
 import { rejection } from './helpers/rejection.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -42,7 +42,11 @@ function client<P extends 'legacy' | 'jsonrpc' = 'legacy'>(
   target: string,
   options: ConstructorParameters<typeof MiClient<P>>[1] = {},
 ): MiClient<P> {
-  const c = new MiClient<P>(target, { socketDir: replyDir.path, ...options });
+  const c = new MiClient<P>(target, {
+    socketDir: replyDir.path,
+    timeout: BUSY_MACHINE_TIMEOUT,
+    ...options,
+  });
   clients.push(c);
   return c;
 }

@@ -1,4 +1,3 @@
-import { promises as dns } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { invalidArgument, lookupError } from './errors.js';
 
@@ -71,8 +70,11 @@ export function isLoopbackAddress(address: string, family: 4 | 6): boolean {
   return loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-const defaultLookup: UdpLookup = (hostname, family) =>
-  dns.lookup(hostname, family === undefined ? {} : { family });
+// node:dns is loaded for the first host name only: literal addresses never need it.
+const defaultLookup: UdpLookup = async (hostname, family) => {
+  const { promises: dns } = await import('node:dns');
+  return dns.lookup(hostname, family === undefined ? {} : { family });
+};
 
 export function checkFamily(family: unknown): 4 | 6 | undefined {
   if (family === undefined || family === 4 || family === 6) return family;

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debuglog } from 'node:util';
+import { type Libc, libcOfExecutable } from './libc.js';
 
 const debug = debuglog('mi-datagram');
 
@@ -11,19 +11,18 @@ export const PREBUILT_TAGS = ['linux-x64-glibc', 'linux-x64-musl', 'linux-arm64-
 /** Where a source build lands (scripts/build-addon.mjs, relative to the package). */
 export const SOURCE_BUILD = 'build/Release/unix_dgram.node';
 
-export type Libc = 'glibc' | 'musl';
+export type { Libc } from './libc.js';
 
 interface ReportHeader {
   readonly header?: { readonly glibcVersionRuntime?: string };
 }
 
 /**
- * The C library this Node runs on (Linux only; undefined elsewhere). Node's
- * diagnostic report names the glibc version when the process runs on glibc;
- * a Linux node without one runs on musl (Alpine and the like).
+ * The C library by Node's diagnostic report: it names the glibc version when the process
+ * runs on glibc; a Linux node without one runs on musl (Alpine and the like). Slow (the
+ * report gathers the whole process state): only when the executable does not tell.
  */
-export function detectLibc(platform: NodeJS.Platform = process.platform): Libc | undefined {
-  if (platform !== 'linux') return undefined;
+export function libcOfReport(): Libc {
   const report = process.report as { getReport(): object; excludeNetwork?: boolean } | undefined;
   if (report === undefined) return 'glibc';
   // Node >= 22.? can leave the network interfaces out of the report; it is all we read.
@@ -35,6 +34,15 @@ export function detectLibc(platform: NodeJS.Platform = process.platform): Libc |
   } finally {
     if (excludeNetwork !== undefined) report.excludeNetwork = excludeNetwork;
   }
+}
+
+/**
+ * The C library this Node runs on (Linux only; undefined elsewhere): the dynamic loader
+ * named by the node executable (libc.ts), else Node's diagnostic report.
+ */
+export function detectLibc(platform: NodeJS.Platform = process.platform): Libc | undefined {
+  if (platform !== 'linux') return undefined;
+  return libcOfExecutable() ?? libcOfReport();
 }
 
 /** The prebuilt tag for a platform, if one is shipped. */
@@ -81,11 +89,15 @@ export interface AddonLoadFailure {
 export function requireFirst(
   candidates: readonly string[],
 ): { module: unknown; file: string } | { failures: AddonLoadFailure[] } {
-  const require = createRequire(import.meta.url);
+  // Loads node:module only here, not on import (the CommonJS bundle of `mi` puts its own
+  // require in place of this expression: client/tsup.config.ts; issue 16).
+  const load: (id: string) => unknown = process
+    .getBuiltinModule('node:module')
+    .createRequire(import.meta.url);
   const failures: AddonLoadFailure[] = [];
   for (const file of candidates) {
     try {
-      const module: unknown = require(file);
+      const module: unknown = load(file);
       for (const failure of failures) {
         debug('transport-unix: skipped %s (%s)', failure.file, failure.reason);
       }

@@ -1,8 +1,17 @@
 import { type BigIntStats, fchmod, constants as fsConstants } from 'node:fs';
-import { link, lstat, mkdtemp, open, rename, rm, unlink } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoName, UnixTransportError, wrapError } from './errors.js';
+import {
+  closeAsync,
+  linkAsync as link,
+  lstatAsync as lstat,
+  mkdtempAsync as mkdtemp,
+  openAsync as open,
+  renameAsync as rename,
+  rmAsync as rm,
+  unlinkAsync as unlink,
+} from './fs-async.js';
 import { loadNative, type NativeSocket } from './native.js';
 import type { ResolvedOptions } from './options.js';
 import type { OwnedFile } from './owned-file.js';
@@ -221,7 +230,7 @@ export async function bindInPrivateDir(
     throw wrapError(err, 'creating a private directory next to', path);
   }
   const tmpSocket = join(tmp, 's');
-  let dirHandle: Awaited<ReturnType<typeof open>> | undefined;
+  let dirFd: number | undefined;
   let socket: NativeSocket | undefined;
   let linked = false;
   try {
@@ -230,8 +239,8 @@ export async function bindInPrivateDir(
     // would not fit in sun_path, bind through /proc/self/fd/N instead.
     let bindPath = tmpSocket;
     if (Buffer.byteLength(tmpSocket) > MAX_PATH_BYTES) {
-      dirHandle = await open(tmp, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-      bindPath = `/proc/self/fd/${dirHandle.fd}/s`;
+      dirFd = await open(tmp, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+      bindPath = `/proc/self/fd/${dirFd}/s`;
     }
     try {
       socket.bind(bindPath);
@@ -270,6 +279,6 @@ export async function bindInPrivateDir(
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw wrapError(err, 'binding', path);
   } finally {
-    await dirHandle?.close();
+    if (dirFd !== undefined) await closeAsync(dirFd);
   }
 }

@@ -1,4 +1,4 @@
-import { lstat, rmdir, unlink } from 'node:fs/promises';
+import { lstatSync, rmdirSync, unlinkSync } from 'node:fs';
 import { wrapError } from './errors.js';
 
 /** What a transport removes on close; only ever what it created itself. */
@@ -13,16 +13,18 @@ export interface OwnedFile {
 /**
  * Removes a socket file we created, only if it is still the same inode (a
  * file put there by someone else since is left alone), then its private
- * directory if we made one.
+ * directory if we made one. Synchronous calls (three system calls on the socket's own
+ * directory): a client that closes its reply socket does not start libuv's thread pool
+ * and wait on it three times (issue 16).
  */
 export async function removeOwnedFile(
   owned: OwnedFile,
   warn: (message: string) => void,
 ): Promise<void> {
   try {
-    const st = await lstat(owned.path, { bigint: true });
+    const st = lstatSync(owned.path, { bigint: true });
     if (st.isSocket() && st.dev === owned.dev && st.ino === owned.ino) {
-      await unlink(owned.path);
+      unlinkSync(owned.path);
     } else {
       warn(`${owned.path} was replaced by another file since we bound it: left in place`);
     }
@@ -33,7 +35,7 @@ export async function removeOwnedFile(
   }
   if (owned.dir !== undefined) {
     try {
-      await rmdir(owned.dir);
+      rmdirSync(owned.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         warn(wrapError(err, 'removing socket directory', owned.dir).message);

@@ -1,12 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import {
+  closeSync,
+  fchmodSync,
+  constants as fsConstants,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnixTransportError, wrapError } from './errors.js';
+import { rmAsync } from './fs-async.js';
 import type { NativeSocket } from './native.js';
 import { DEFAULTS, resolveMode, resolveOptions, type UnixTransportOptions } from './options.js';
 import { resolveOwner } from './owner.js';
+import { randomHex } from './random.js';
 import { checkPath, makeTransport, newSocket, ownSocketFile, warner } from './socket-common.js';
 import type { UnixTransport } from './transport.js';
 
@@ -21,21 +28,18 @@ export interface UnixReplySocketOptions extends UnixTransportOptions {
  * checks it is still ours (a directory, our uid, 0700) and sets its mode
  * through that descriptor: a directory swapped in meanwhile is not touched.
  */
-async function chmodOwnDir(dir: string, mode: number): Promise<void> {
-  const handle = await open(
-    dir,
-    fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW,
-  );
+function chmodOwnDir(dir: string, mode: number): void {
+  const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isDirectory() || st.uid !== process.geteuid?.() || (st.mode & 0o777) !== 0o700) {
       throw new UnixTransportError('SYSCALL', `${dir} is not the private directory we created`, {
         path: dir,
       });
     }
-    await handle.chmod(mode);
+    fchmodSync(fd, mode);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -46,7 +50,9 @@ async function chmodOwnDir(dir: string, mode: number): Promise<void> {
  * it) and the socket 0600 (or `mode`): only our own user and root can send to
  * it, so nobody else can slip a forged reply in (the name is visible in
  * /proc/net/unix). A server running as another, unprivileged user needs a
- * looser `mode` (or `user`/`group`). Both are removed on close.
+ * looser `mode` (or `user`/`group`). Both are removed on close. The few file
+ * calls on the new directory are synchronous: a one-shot client then never starts
+ * libuv's thread pool nor waits on it (issue 16).
  */
 export async function openUnixReplySocket(
   options?: UnixReplySocketOptions,
@@ -62,11 +68,11 @@ export async function openUnixReplySocket(
   const { uid, gid } = resolveOwner(o);
   let dir: string;
   try {
-    dir = await mkdtemp(join(base, 'mi-'));
+    dir = mkdtempSync(join(base, 'mi-'));
   } catch (err) {
     throw wrapError(err, 'creating the reply socket directory in', base);
   }
-  const path = join(dir, `${randomBytes(12).toString('hex')}.sock`);
+  const path = join(dir, `${randomHex(12)}.sock`);
   let socket: NativeSocket | undefined;
   try {
     checkPath(path, 'openUnixReplySocket()');
@@ -78,11 +84,11 @@ export async function openUnixReplySocket(
     }
     // Still inside the 0700 directory: nobody else can reach the socket yet.
     const st = ownSocketFile(socket, path, uid, gid, mode, -1);
-    await chmodOwnDir(dir, DEFAULTS.replyDirMode);
+    chmodOwnDir(dir, DEFAULTS.replyDirMode);
     return makeTransport(socket, resolved, path, path, { path, dev: st.dev, ino: st.ino, dir });
   } catch (err) {
     socket?.close();
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await rmAsync(dir, { recursive: true, force: true }).catch(() => undefined);
     throw wrapError(err, 'opening a reply socket in', base);
   }
 }
