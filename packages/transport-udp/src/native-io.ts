@@ -122,7 +122,10 @@ export class NativeUdp {
         }
         const meta = new Int32Array(buffer, 0, count * 2);
         const offset = count * 8;
-        this.#inBatch = true;
+        // Replies are held for one sendmmsg only when several requests came in together: the
+        // reply to a lone request goes out at once (sendto), before the work its handler does
+        // after answering (statistics, logs), which is what the requester waits for.
+        this.#inBatch = count > 1;
         try {
           this.#deliver(buffer, count, peers, meta, offset, onDatagram);
         } finally {

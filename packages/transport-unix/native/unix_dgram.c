@@ -471,6 +471,10 @@ struct sock_s {
   poller_t *poller; /* NULL unless receiving */
   napi_ref wrapper; /* strong while polling, so the callback target lives */
   napi_ref callback;
+  /* The async context poll() was called in: every batch runs in it (so
+   * AsyncLocalStorage sees the context the socket started receiving in),
+   * with the wrapper as its resource and the callback's receiver. */
+  napi_async_context async_ctx;
 };
 
 static void poller_closed(uv_handle_t *h) {
@@ -518,6 +522,10 @@ static void sock_shutdown(sock_t *s, int use_napi) {
     uv_mutex_unlock(&owned_lock);
   }
   if (use_napi) {
+    if (s->async_ctx) {
+      napi_async_destroy(s->env, s->async_ctx);
+      s->async_ctx = NULL;
+    }
     if (s->callback) {
       napi_delete_reference(s->env, s->callback);
       s->callback = NULL;
@@ -1109,7 +1117,7 @@ static int deliver(sock_t *s, arena_t *a, int n, int err) {
   napi_value result;
   /* make_callback (not call_function): runs process.nextTick callbacks and
    * microtasks queued by the handlers, as for any other I/O callback. */
-  napi_status st = napi_make_callback(env, NULL, self, cb, 4, argv, &result);
+  napi_status st = napi_make_callback(env, s->async_ctx, self, cb, 4, argv, &result);
   if (st != napi_ok) {
     /* JS may not have taken in this batch's senders: the next batch must
      * name its first sender instead of saying "the same as before". */
@@ -1270,6 +1278,17 @@ static napi_value sock_poll(napi_env env, napi_callback_info info) {
       napi_create_reference(env, self, 1, &s->wrapper) != napi_ok) {
     sock_shutdown(s, 1);
     return throw_napi_failure(env, "napi_create_reference");
+  }
+  /* One async context for the socket's life (instead of a JS AsyncResource
+   * entered per batch: one scope per wakeup, not two). The resource is the
+   * wrapper, which is also the receiver deliver() calls with: Node takes the
+   * receiver as the current resource, where AsyncLocalStorage looks. */
+  napi_value name;
+  if (napi_create_string_utf8(env, "UnixDatagramSocket", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, self, name, &s->async_ctx) != napi_ok) {
+    s->async_ctx = NULL;
+    sock_shutdown(s, 1);
+    return throw_napi_failure(env, "napi_async_init");
   }
   return make_undefined(env);
 }

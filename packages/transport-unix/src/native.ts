@@ -71,7 +71,11 @@ export interface NativeSocket {
     mode: number,
     expectedMode: number,
   ): [bigint, bigint];
-  /** Datagrams longer than `maxLength` (≤ SLOT_SIZE, 65536) are cut to it and flagged truncated. */
+  /**
+   * Datagrams longer than `maxLength` (≤ SLOT_SIZE, 65536) are cut to it and flagged truncated.
+   * `callback` runs in the async context of this call (AsyncLocalStorage), with the socket
+   * object as its receiver.
+   */
   poll(callback: NativeBatchCallback, batch: number, maxLength: number, inPlace: boolean): void;
   ref(): void;
   unref(): void;

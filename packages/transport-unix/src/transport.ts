@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
 import { debuglog } from 'node:util';
 import type {
@@ -69,8 +68,6 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   readonly #handler: DatagramHandler<UnixPeer> | undefined;
   readonly #counters = newCounters();
   readonly #queue: ReplyQueue;
-  /** Runs onMessage in the async context the transport was created in (AsyncLocalStorage). */
-  readonly #resource: AsyncResource;
   /** uid of the latest datagram from each sender path: replies to it are checked against it. */
   readonly #peerUid = new Map<string, number>();
   #closed: Promise<void> | undefined;
@@ -98,13 +95,12 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
       },
       EAGAIN,
     );
-    this.#resource = new AsyncResource('UnixDatagramSocket');
     if (this.#handler !== undefined) {
-      const resource = this.#resource;
-      const onBatch = this.#onBatch;
+      // The addon runs every batch in the async context of this call (its own async
+      // resource, created by poll()): onMessage sees the AsyncLocalStorage context the
+      // transport was created in, with one callback scope per batch.
       this.#socket.poll(
-        (buffer, count, peers, errno) =>
-          resource.runInAsyncScope(onBatch, undefined, buffer, count, peers, errno),
+        this.#onBatch,
         init.options.receiveBatchSize,
         Math.min(init.options.maxDatagramSize, RECEIVE_SLOT_SIZE),
         init.options.zeroCopy,

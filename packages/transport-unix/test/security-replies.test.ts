@@ -219,4 +219,44 @@ describe('async context', () => {
     await waitFor(() => stores.length === 1);
     expect(stores).toEqual(['request-scope']);
   });
+
+  it('keeps each socket in its own context, whatever context the loop is in when it fires', async () => {
+    const als = new AsyncLocalStorage<string>();
+    const seen: string[] = [];
+    const dir = tempDir();
+    const paths = [join(dir, 'als-a.sock'), join(dir, 'als-b.sock')];
+    for (const [i, path] of paths.entries()) {
+      const scope = `scope-${i}`;
+      await als.run(scope, async () => {
+        track(
+          await bindUnixSocket(path, {
+            onMessage: (data) => {
+              seen.push(`${str(data)}:${als.getStore() ?? 'none'}`);
+              // Work queued by a handler keeps the context too.
+              queueMicrotask(() => seen.push(`${str(data)} later:${als.getStore() ?? 'none'}`));
+            },
+          }),
+        );
+      });
+    }
+    const client = track(await openUnixReplySocket());
+    als.enterWith('the sender');
+    for (const round of [1, 2]) {
+      client.send(text(`b${round}`), paths[1] as string);
+      client.send(text(`a${round}`), paths[0] as string);
+      await waitFor(() => seen.length === 4 * round);
+    }
+    expect([...seen].sort()).toEqual(
+      [
+        'a1:scope-0',
+        'a1 later:scope-0',
+        'a2:scope-0',
+        'a2 later:scope-0',
+        'b1:scope-1',
+        'b1 later:scope-1',
+        'b2:scope-1',
+        'b2 later:scope-1',
+      ].sort(),
+    );
+  });
 });
