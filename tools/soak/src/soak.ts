@@ -511,7 +511,12 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     // ---- the server still answers on both transports
     const finalProbe: Record<Transport, string> = { unix: '', udp: '' };
     for (const t of ['unix', 'udp'] as const) {
-      const reply = await probe(t, address, clientDir, te.encode(':version:\n'));
+      // A few tries: on a saturated machine the server may still be working off the soak's
+      // backlog (its UNIX queue holds 10 datagrams), and one lost probe proves nothing.
+      let reply: Uint8Array | null = null;
+      for (let attempt = 0; attempt < 5 && reply === null; attempt++) {
+        reply = await probe(t, address, clientDir, te.encode(':version:\n'));
+      }
       const ok = reply !== null && matches(predict(te.encode(':version:\n'), ctx), reply);
       finalProbe[t] = reply === null ? 'no reply' : ok ? 'ok' : `unexpected ${show(reply)}`;
       if (!ok) failures.push(`final ${t} probe: ${finalProbe[t]}`);
