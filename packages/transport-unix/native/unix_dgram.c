@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -812,11 +813,43 @@ static ssize_t send_if_owned(int fd, const void *data, size_t length, const char
   return r;
 }
 
+/* Our effective uid once it can no longer change, -1 while it can (or is not
+ * known yet). It cannot change when the real, effective and saved uids are one
+ * unprivileged uid and CAP_SETUID is not in the permitted set (which only an
+ * execve can widen): no setuid() call can succeed then. A root process (or one
+ * that holds CAP_SETUID) is asked on every call, since it may switch. */
+static _Atomic long fixed_euid = -1;
+
+static int euid_is_fixed(uid_t euid) {
+  uid_t r, e, s;
+  if (euid == 0 || getresuid(&r, &e, &s) != 0 || r != e || e != s || e != euid) return 0;
+  /* capget(2) with the kernel's v3 layout (not every libc ships
+   * <linux/capability.h>): CAP_SETUID is bit 7 of the first word. */
+  struct { uint32_t version; int pid; } hdr = {0x20080522u, 0};
+  struct { uint32_t effective, permitted, inheritable; } data[2];
+  memset(data, 0, sizeof data);
+  if (syscall(SYS_capget, &hdr, data) != 0) return 0;
+  return (data[0].permitted & (1u << 7)) == 0;
+}
+
+/* Whether a requester with credentials `uid` may have its reply sent by path
+ * without the ownership check of send_if_owned: it is root (who can write to
+ * any socket file itself) or it is us. Most calls cost no system call: root
+ * needs none, and an unprivileged server learns its fixed uid once. */
+static int requester_trusted(uid_t uid) {
+  if (uid == 0) return 1;
+  long fixed = fixed_euid;
+  if (fixed >= 0) return uid == (uid_t)fixed;
+  uid_t euid = geteuid();
+  if (euid_is_fixed(euid)) fixed_euid = (long)euid;
+  return uid == euid;
+}
+
 /* send(data: Uint8Array, peer: string | null, uid?: number) -> bytes sent, or
  * -errno (EAGAIN/EWOULDBLOCK come back as -EAGAIN: the peer's queue or our
  * send buffer is full). peer null: to the connected peer (no address lookup
  * in the kernel). uid: the credentials the request from `peer` came with;
- * when it is not our own effective uid, a file path is only written to if
+ * when it is neither root nor our own effective uid, a file path is only written to if
  * the socket file there belongs to that uid (-EACCES otherwise), so a reply
  * cannot be steered (by swapping a symlink in) into a socket the requester
  * could not write to itself. Never blocks. */
@@ -854,7 +887,7 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
       return NULL;
   }
   if (uid >= 0 && uid != (int64_t)UINT32_MAX && salen && sa.sun_path[0] != '\0' &&
-      (uid_t)uid != geteuid()) {
+      !requester_trusted((uid_t)uid)) {
     /* sun_path need not hold a terminator (a path of all 108 bytes) */
     char path[SUN_PATH_MAX + 1];
     memcpy(path, sa.sun_path, SUN_PATH_MAX);

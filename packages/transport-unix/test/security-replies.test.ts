@@ -87,6 +87,28 @@ describe('replies reach the socket the request came from, or nothing', () => {
     60_000,
   );
 
+  it('an unprivileged server (its uid learnt once) still checks the socket of another requester', () => {
+    // The addon skips the ownership check for root requesters and for its own uid, which an
+    // unprivileged process (real = effective = saved uid, no CAP_SETUID) reads once. A
+    // requester of any other uid is checked on every send, before and after that.
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    const r = runAs(
+      `const target = require('node:path').join(args[0], 't.sock');
+       const t = new m.UnixDatagramSocket(); t.bind(target);
+       const s = new m.UnixDatagramSocket(); const me = process.geteuid();
+       const send = (uid) => s.send(Buffer.from('x'), target, uid);
+       console.log(JSON.stringify([me, send(12345), send(me), send(12345), send(me), send(0)]));`,
+      [dir],
+      isRoot ? NOBODY : undefined,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const [me, ...sent] = JSON.parse(r.stdout) as number[];
+    expect(me).not.toBe(0);
+    expect(me).not.toBe(12345);
+    expect(sent).toEqual([-13, 1, -13, 1, 1]);
+  });
+
   it.runIf(isRoot)('a reply socket does not accept a forged reply from another user', async () => {
     const got = recorder();
     const base = tempDir();
