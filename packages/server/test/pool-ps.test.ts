@@ -9,12 +9,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { childrenOf, isAlive, waitFor } from './helpers/procs.js';
+import { noProcessLeft, startPooled } from './helpers/pooled.js';
+import { waitFor } from './helpers/procs.js';
 import { clientFor, type RawClient, text } from './helpers/raw.js';
-import { killAll, runCli, waitListening } from './helpers/spawn.js';
 
 let dir: string;
-const seen = new Set<number>();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mi-pool-ps-'));
@@ -26,15 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-afterEach(async () => {
-  await killAll();
-  await waitFor(
-    async () => (await Promise.all([...seen].map(isAlive))).every((alive) => !alive),
-    5_000,
-    'every process of the test to be gone',
-  );
-  seen.clear();
-});
+afterEach(noProcessLeft);
 
 const sorted = (pids: readonly number[]): number[] => [...pids].sort((a, b) => a - b);
 
@@ -60,24 +51,12 @@ const PS_AND_WHOAMI =
 describe.each(['unix', 'udp'] as const)('%s: ps after a worker is replaced', (kind) => {
   it('every worker lists the new PID (and not the dead one), cached replies included', async () => {
     const socket = kind === 'unix' ? join(dir, 'ps.sock') : 'udp:127.0.0.1:0';
-    const run = runCli([
-      '--children-count',
-      '3',
-      '--socket-name',
-      socket,
-      '--commands',
-      join(dir, 'whoami.mjs'),
-    ]);
-    const [address] = await waitListening(run);
-    const primary = run.child.pid as number;
-    seen.add(primary);
-    const workers = async () => {
-      const pids = await childrenOf(primary);
-      for (const pid of pids) seen.add(pid);
-      return pids;
-    };
+    const { run, primary, addresses, workers } = await startPooled(
+      ['--socket-name', socket, '--commands', join(dir, 'whoami.mjs')],
+      3,
+    );
+    const [address] = addresses;
     const before = await workers();
-    expect(before).toHaveLength(3);
     const client: RawClient = await clientFor(address as string, dir);
     try {
       // Every worker fills its caches with the first table.

@@ -9,15 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { childrenOf, isAlive, waitFor } from './helpers/procs.js';
+import { noProcessLeft, type Pooled, remember, startPooled } from './helpers/pooled.js';
+import { isAlive, waitFor } from './helpers/procs.js';
 import { clientFor, type RawClient, text } from './helpers/raw.js';
-import { type CliRun, killAll, runCli, waitListening } from './helpers/spawn.js';
+import { runCli } from './helpers/spawn.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/commands.mjs', import.meta.url));
 let dir: string;
-/** Every process a test started (primaries and their workers): none may outlive it. */
-const seen = new Set<number>();
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mi-pool-test-'));
   await writeFile(
@@ -33,42 +31,9 @@ beforeAll(async () => {
   await writeFile(join(dir, 'dup.mjs'), "export default [{ name: 'version', handler() {} }];\n");
 });
 
-/** Kills what is still running and checks that every process seen is gone. */
-async function noProcessLeft(): Promise<void> {
-  await killAll();
-  // The workers of a SIGKILLed primary leave by themselves (IPC channel closed).
-  await waitFor(
-    async () => (await Promise.all([...seen].map(isAlive))).every((alive) => !alive),
-    5_000,
-    'every process of the test to be gone',
-  );
-  seen.clear();
-}
-
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-interface Pooled {
-  readonly run: CliRun;
-  readonly primary: number;
-  readonly addresses: string[];
-  workers(): Promise<number[]>;
-}
-
-async function startPooled(args: readonly string[], children = 2): Promise<Pooled> {
-  const run = runCli(['--children-count', String(children), ...args]);
-  const addresses = await waitListening(run);
-  const primary = run.child.pid as number;
-  seen.add(primary);
-  const workers = async () => {
-    const pids = await childrenOf(primary);
-    for (const pid of pids) seen.add(pid);
-    return pids;
-  };
-  expect(await workers()).toHaveLength(children);
-  return { run, primary, addresses, workers };
-}
 
 function rows(reply: string | null): string[] {
   return (reply ?? '').split('\n').filter((line) => line.startsWith('Process::'));
@@ -438,7 +403,7 @@ describe('configuration errors with children_count 2: exit 2, nothing bound, no 
       path,
       ...args.map((a) => (a.endsWith('.mjs') ? join(dir, a) : a)),
     ]);
-    seen.add(run.child.pid as number);
+    remember(run.child.pid as number);
     expect(await run.exited).toBe(2);
     expect(run.stderr().trim().split('\n')).toHaveLength(1);
     expect(run.stderr()).toContain(param);
