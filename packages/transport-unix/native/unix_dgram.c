@@ -819,6 +819,10 @@ static ssize_t send_if_owned(int fd, const void *data, size_t length, const char
  * execve can widen): no setuid() call can succeed then. A root process (or one
  * that holds CAP_SETUID) is asked on every call, since it may switch. */
 static _Atomic long fixed_euid = -1;
+/* The last effective uid found changeable: not examined again while it stays
+ * (a process that may still switch pays one geteuid() per check, as before,
+ * not three calls). */
+static _Atomic long changeable_euid = -1;
 
 static int euid_is_fixed(uid_t euid) {
   uid_t r, e, s;
@@ -841,7 +845,10 @@ static int requester_trusted(uid_t uid) {
   long fixed = fixed_euid;
   if (fixed >= 0) return uid == (uid_t)fixed;
   uid_t euid = geteuid();
-  if (euid_is_fixed(euid)) fixed_euid = (long)euid;
+  if ((long)euid != changeable_euid) {
+    if (euid_is_fixed(euid)) fixed_euid = (long)euid;
+    else changeable_euid = (long)euid;
+  }
   return uid == euid;
 }
 
