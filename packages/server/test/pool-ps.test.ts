@@ -57,6 +57,7 @@ describe.each(['unix', 'udp'] as const)('%s: ps after a worker is replaced', (ki
     );
     const [address] = addresses;
     const before = await workers();
+    expect(before).toHaveLength(3);
     const client: RawClient = await clientFor(address as string, dir);
     try {
       // Every worker fills its caches with the first table.

@@ -16,6 +16,7 @@ import { runCli } from './helpers/spawn.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/commands.mjs', import.meta.url));
 let dir: string;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mi-pool-test-'));
   await writeFile(
