@@ -910,6 +910,79 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
   return make_int(env, (int64_t)r);
 }
 
+/* sendMany(datas: Uint8Array[], peers: string[], uids: number[], start, count)
+ * -> how many datagrams, from index `start` on, went out (at most `count`,
+ * at most MAX_BATCH), or -errno for datagram `start` when none did (-EAGAIN:
+ * the peer's queue or our send buffer is full). The leading ones whose
+ * requester is trusted (root, us, or no credentials: see sock_send) go out in
+ * one sendmmsg(); a datagram whose requester is another uid ends that run, and
+ * when it is the first one it is sent alone through send_if_owned (1 or
+ * -errno). The caller sends the rest with another call. Never blocks; throws
+ * only for bad arguments. */
+static napi_value sock_send_many(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5] = {NULL, NULL, NULL, NULL, NULL};
+  sock_t *s = unwrap_open(env, info, &argc, argv, NULL);
+  if (!s) return NULL;
+  int64_t start = 0, count = 0;
+  if (argc < 5) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "sendMany needs 5 arguments");
+    return NULL;
+  }
+  if (!get_int_arg(env, argv[3], "start", 0, UINT32_MAX, &start) ||
+      !get_int_arg(env, argv[4], "count", 0, UINT32_MAX, &count))
+    return NULL;
+  if (count > MAX_BATCH) count = MAX_BATCH;
+  struct mmsghdr msgs[MAX_BATCH];
+  struct iovec iov[MAX_BATCH];
+  struct sockaddr_un addrs[MAX_BATCH];
+  int n = 0;
+  for (; n < (int)count; n++) {
+    napi_value d, p, u;
+    bool is_ta = false;
+    napi_typedarray_type tt = napi_int8_array;
+    size_t length = 0;
+    void *data = NULL;
+    uint32_t at = (uint32_t)(start + n);
+    if (napi_get_element(env, argv[0], at, &d) != napi_ok ||
+        napi_get_element(env, argv[1], at, &p) != napi_ok ||
+        napi_get_element(env, argv[2], at, &u) != napi_ok ||
+        napi_is_typedarray(env, d, &is_ta) != napi_ok || !is_ta ||
+        napi_get_typedarray_info(env, d, &tt, &length, &data, NULL, NULL) != napi_ok ||
+        tt != napi_uint8_array) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                            "sendMany(datas, peers, uids, start, count): bad element");
+      return NULL;
+    }
+    int64_t uid = -1;
+    if (!get_int_arg(env, u, "uid", -1, UINT32_MAX, &uid)) return NULL;
+    socklen_t salen = to_sockaddr(env, p, &addrs[n]);
+    if (salen == 0) return NULL;
+    if (uid >= 0 && uid != (int64_t)UINT32_MAX && addrs[n].sun_path[0] != '\0' &&
+        !requester_trusted((uid_t)uid)) {
+      if (n > 0) break;
+      char path[SUN_PATH_MAX + 1];
+      memcpy(path, addrs[0].sun_path, SUN_PATH_MAX);
+      path[SUN_PATH_MAX] = '\0';
+      ssize_t r = send_if_owned(s->fd, data, length, path, (uint32_t)uid);
+      return make_int(env, r < 0 ? (int64_t)r : 1);
+    }
+    iov[n].iov_base = length ? data : (void *)"";
+    iov[n].iov_len = length;
+    memset(&msgs[n], 0, sizeof msgs[n]);
+    msgs[n].msg_hdr.msg_iov = &iov[n];
+    msgs[n].msg_hdr.msg_iovlen = 1;
+    msgs[n].msg_hdr.msg_name = &addrs[n];
+    msgs[n].msg_hdr.msg_namelen = salen;
+  }
+  if (n == 0) return make_int(env, 0);
+  int r;
+  do r = sendmmsg(s->fd, msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
+  return make_int(env, r);
+}
+
 /* Reads an IP literal and a port into the sockaddr of `domain`. Returns its
  * length, or 0 when the literal is not of that family (no exception). */
 static socklen_t inet_addr_of(napi_env env, int domain, napi_value address, napi_value port,
@@ -1680,6 +1753,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bind", NULL, sock_bind, NULL, NULL, NULL, napi_default_method, NULL},
       {"connect", NULL, sock_connect, NULL, NULL, NULL, napi_default_method, NULL},
       {"send", NULL, sock_send, NULL, NULL, NULL, napi_default_method, NULL},
+      {"sendMany", NULL, sock_send_many, NULL, NULL, NULL, napi_default_method, NULL},
       {"sendInet", NULL, sock_send_inet, NULL, NULL, NULL, napi_default_method, NULL},
       {"sendInetMany", NULL, sock_send_inet_many, NULL, NULL, NULL, napi_default_method, NULL},
       {"poll", NULL, sock_poll, NULL, NULL, NULL, napi_default_method, NULL},

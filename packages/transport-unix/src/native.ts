@@ -43,6 +43,21 @@ export interface NativeSocket {
    */
   send(data: Uint8Array, peer: string | null, uid?: number): number;
   /**
+   * Sends from index `start` of the three lists (at most `count`, at most
+   * MAX_BATCH): how many went out, or a negative errno for the datagram at
+   * `start` when none did (`-EAGAIN`: would block). The leading datagrams whose
+   * requester (`uids[i]`, -1: unknown) is root or us go out in one `sendmmsg`;
+   * one of another uid ends that run, and is sent alone, under the check of
+   * {@link send}, when it comes first.
+   */
+  sendMany(
+    datas: readonly Uint8Array[],
+    peers: readonly string[],
+    uids: readonly number[],
+    start: number,
+    count: number,
+  ): number;
+  /**
    * On a duplicated UDP descriptor: bytes sent to `address` (an IP literal of
    * the socket's family), `port`, or a negative errno; `-EINVAL` when the
    * address is not such a literal. Received senders read `"<port> <address>"`.

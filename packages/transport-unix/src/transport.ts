@@ -21,6 +21,7 @@ const WHOLE: DatagramInfo = Object.freeze({ truncated: false });
 const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
 
 const EAGAIN = osConstants.errno.EAGAIN;
+const EIO = osConstants.errno.EIO;
 /** The addon's receive slot (native/unix_dgram.c SLOT_SIZE): nothing longer is ever whole. */
 const RECEIVE_SLOT_SIZE = 65_536;
 /** Most senders whose uid is remembered for checking replies (then the memory starts afresh). */
@@ -76,6 +77,14 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   /** The peer the socket is connected to ({@link connect}), if any. */
   #connected: string | undefined;
   readonly #reported = new Set<string>();
+  /**
+   * While a receive batch of several datagrams is delivered, replies wait here and go out
+   * together at its end (one `sendmmsg`): one system call instead of one per reply.
+   */
+  #inBatch = false;
+  readonly #heldData: Uint8Array[] = [];
+  readonly #heldPeers: string[] = [];
+  readonly #heldUids: number[] = [];
 
   /** @internal use bindUnixSocket, adoptUnixSocket or openUnixReplySocket. */
   constructor(init: UnixTransportInit) {
@@ -127,7 +136,12 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
 
   /**
    * Sends one datagram to `peer` without blocking. `'sent'`: handed to the
-   * kernel. `'queued'`: the peer's queue is full (EAGAIN), the datagram is
+   * kernel, or, when called from `onMessage` while a receive batch of several
+   * datagrams is delivered, held for the one `sendmmsg` that sends the replies
+   * of the batch when it has been delivered (`data` must not change until
+   * `onMessage` returns for the last datagram of the batch; a held reply that
+   * then meets a full queue is queued, one that cannot be delivered is counted
+   * in {@link stats} and reported via `onError`). `'queued'`: the peer's queue is full (EAGAIN), the datagram is
    * copied and retried until `socketTimeout` ms pass. `'dropped'`: never
    * sent (unbound or unreachable peer, pending limits, closed); counted and,
    * for an unreachable peer, reported via `onError`. Throws only for caller
@@ -172,6 +186,12 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     }
     const uid = this.#peerUid.get(peer) ?? -1;
     if (this.#queue.has(peer)) return this.#queue.enqueue(peer, data, uid);
+    if (this.#inBatch && peer !== this.#connected) {
+      this.#heldData.push(data);
+      this.#heldPeers.push(peer);
+      this.#heldUids.push(uid);
+      return 'sent';
+    }
     const r = this.#sendNow(data, peer, uid);
     if (r >= 0) {
       c.sent++;
@@ -302,6 +322,9 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     let failed = false;
     let firstError: unknown;
     const c = this.#counters;
+    // The reply to a lone request goes out at once, before whatever its handler does after
+    // answering; the replies to a batch of several go out together when it has been delivered.
+    this.#inBatch = count > 1;
     for (let i = 0; i < count && this.#closed === undefined; i++) {
       const length = meta[2 * i] ?? 0;
       const truncated = meta[2 * i + 1] === 1;
@@ -325,11 +348,75 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
         }
       }
     }
+    this.#inBatch = false;
+    this.#sendHeld();
     // A peer that just sent to us has likely drained some of its queue too:
     // flush waiting replies now rather than at the next retry tick.
     if (this.#closed === undefined) this.#queue.flushNow();
     if (failed) throw firstError;
   };
+
+  /**
+   * Sends the replies held during a receive batch, in order: runs of them in one `sendmmsg`
+   * each; one that meets a full queue (EAGAIN) waits in the reply queue, and so does every
+   * later one to the same peer; one that cannot be delivered is counted and reported as by
+   * {@link send}.
+   */
+  #sendHeld(): void {
+    const datas = this.#heldData;
+    const count = datas.length;
+    if (count === 0) return;
+    const peers = this.#heldPeers;
+    const uids = this.#heldUids;
+    const c = this.#counters;
+    const queue = this.#queue;
+    let done = 0;
+    try {
+      while (done < count) {
+        if (this.#closed !== undefined) {
+          c.dropped += count - done;
+          c.droppedClosed += count - done;
+          break;
+        }
+        const peer = peers[done] as string;
+        if (queue.has(peer)) {
+          queue.enqueue(peer, datas[done] as Uint8Array, uids[done] as number);
+          done++;
+          continue;
+        }
+        // A run may not pass a reply whose peer has replies waiting (they keep their order).
+        let end = done + 1;
+        if (queue.count === 0) end = count;
+        else while (end < count && !queue.has(peers[end] as string)) end++;
+        let r: number;
+        try {
+          r = this.#socket.sendMany(datas, peers, uids, done, end - done);
+        } catch (err) {
+          // Only for a peer the addon cannot read as an address (never one it received from).
+          c.dropped++;
+          c.droppedUnreachable++;
+          this.#report(wrapError(err, 'send()', peer));
+          done++;
+          continue;
+        }
+        if (r > 0) {
+          c.sent += r;
+          done += r;
+        } else if (r === -EAGAIN) {
+          queue.enqueue(peer, datas[done] as Uint8Array, uids[done] as number);
+          done++;
+        } else {
+          // (0 cannot come back for a non-empty run; it is treated as a failed send.)
+          this.#unreachable(peer, r < 0 ? r : -EIO);
+          done++;
+        }
+      }
+    } finally {
+      datas.length = 0;
+      peers.length = 0;
+      uids.length = 0;
+    }
+  }
 
   /** Remembers a sender (the addon names one only when it changes) and the uid it sent with. */
   #newSender(peer: UnixPeer, uid: number): void {
