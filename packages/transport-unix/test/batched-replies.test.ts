@@ -88,7 +88,7 @@ describe('replies to a receive batch', () => {
     );
     // Sent in one tick: the server finds all nine waiting and receives them in one batch.
     for (let i = 0; i < 3; i++) {
-      sockets.forEach((s, n) => s.send(text(`${n}.${i}`), path));
+      for (const [n, s] of sockets.entries()) s.send(text(`${n}.${i}`), path);
     }
     await waitFor(() => clients.every((c) => c.messages.length === 3), 10_000, 'replies');
     // One batch, and no reply went out before the last request had been handled.
