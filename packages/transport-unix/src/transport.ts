@@ -325,31 +325,34 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     // The reply to a lone request goes out at once, before whatever its handler does after
     // answering; the replies to a batch of several go out together when it has been delivered.
     this.#inBatch = count > 1;
-    for (let i = 0; i < count && this.#closed === undefined; i++) {
-      const length = meta[2 * i] ?? 0;
-      const truncated = meta[2 * i + 1] === 1;
-      const data = new Uint8Array(buffer, offset, length);
-      offset += inPlace ? RECEIVE_SLOT_SIZE : length;
-      const sender = count === 1 ? peers : (peers as ReadonlyArray<UnixPeer | undefined>)[i];
-      if (sender !== undefined) {
-        creds ??= new Int32Array(buffer, buffer.byteLength - count * 8, count * 2);
-        const uid = creds[2 * i] ?? -1;
-        this.#newSender(sender as UnixPeer, uid === -1 ? -1 : uid >>> 0);
-      }
-      const peer = this.#lastPeer;
-      c.received++;
-      if (truncated) c.truncated++;
-      try {
-        handler(data, peer, truncated ? TRUNCATED : WHOLE);
-      } catch (err) {
-        if (!failed) {
-          failed = true;
-          firstError = err;
+    try {
+      for (let i = 0; i < count && this.#closed === undefined; i++) {
+        const length = meta[2 * i] ?? 0;
+        const truncated = meta[2 * i + 1] === 1;
+        const data = new Uint8Array(buffer, offset, length);
+        offset += inPlace ? RECEIVE_SLOT_SIZE : length;
+        const sender = count === 1 ? peers : (peers as ReadonlyArray<UnixPeer | undefined>)[i];
+        if (sender !== undefined) {
+          creds ??= new Int32Array(buffer, buffer.byteLength - count * 8, count * 2);
+          const uid = creds[2 * i] ?? -1;
+          this.#newSender(sender as UnixPeer, uid === -1 ? -1 : uid >>> 0);
+        }
+        const peer = this.#lastPeer;
+        c.received++;
+        if (truncated) c.truncated++;
+        try {
+          handler(data, peer, truncated ? TRUNCATED : WHOLE);
+        } catch (err) {
+          if (!failed) {
+            failed = true;
+            firstError = err;
+          }
         }
       }
+    } finally {
+      this.#inBatch = false;
+      this.#sendHeld();
     }
-    this.#inBatch = false;
-    this.#sendHeld();
     // A peer that just sent to us has likely drained some of its queue too:
     // flush waiting replies now rather than at the next retry tick.
     if (this.#closed === undefined) this.#queue.flushNow();

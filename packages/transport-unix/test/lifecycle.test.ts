@@ -120,10 +120,15 @@ describe('lifecycle', () => {
     expect(out).toContain('bound');
   });
 
-  it('rethrows an onMessage exception as uncaught, after delivering the rest of the batch', async () => {
+  it('rethrows an onMessage exception as uncaught, after delivering the rest of the batch and sending its replies', async () => {
     const { code, out } = await runFixture('throwing-handler.ts', [join(tempDir(), 'throw.sock')]);
     expect(code).toBe(0);
-    expect(out.trim().split('\n')).toEqual(['uncaught: boom 0', 'received 3', 'still receiving']);
+    expect(out.trim().split('\n')).toEqual([
+      'uncaught: boom 0',
+      'received 3',
+      'replies 3',
+      'still receiving',
+    ]);
   });
 
   it('releases sockets of a worker thread that ends without close() (env cleanup hook)', async () => {
