@@ -917,8 +917,9 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
  * requester is trusted (root, us, or no credentials: see sock_send) go out in
  * one sendmmsg(); a datagram whose requester is another uid ends that run, and
  * when it is the first one it is sent alone through send_if_owned (1 or
- * -errno). The caller sends the rest with another call. Never blocks; throws
- * only for bad arguments. */
+ * -errno). A peer that is not a socket address ends the run before it, or
+ * throws when it is the first. The caller sends the rest with another call.
+ * Never blocks; throws only for bad arguments. */
 static napi_value sock_send_many(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5] = {NULL, NULL, NULL, NULL, NULL};
@@ -957,7 +958,13 @@ static napi_value sock_send_many(napi_env env, napi_callback_info info) {
     int64_t uid = -1;
     if (!get_int_arg(env, u, "uid", -1, UINT32_MAX, &uid)) return NULL;
     socklen_t salen = to_sockaddr(env, p, &addrs[n]);
-    if (salen == 0) return NULL;
+    if (salen == 0) {
+      if (n == 0) return NULL; /* the TypeError for the first one is thrown */
+      /* a later one ends the run before it (its own call throws) */
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+      break;
+    }
     if (uid >= 0 && uid != (int64_t)UINT32_MAX && addrs[n].sun_path[0] != '\0' &&
         !requester_trusted((uid_t)uid)) {
       if (n > 0) break;

@@ -48,7 +48,8 @@ export interface NativeSocket {
    * `start` when none did (`-EAGAIN`: would block). The leading datagrams whose
    * requester (`uids[i]`, -1: unknown) is root or us go out in one `sendmmsg`;
    * one of another uid ends that run, and is sent alone, under the check of
-   * {@link send}, when it comes first.
+   * {@link send}, when it comes first. A peer that is not a socket address ends
+   * the run before it, or throws a TypeError when it comes first.
    */
   sendMany(
     datas: readonly Uint8Array[],

@@ -136,9 +136,9 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
 
   /**
    * Sends one datagram to `peer` without blocking. `'sent'`: handed to the
-   * kernel, or, when called from `onMessage` while a receive batch of several
-   * datagrams is delivered, held for the one `sendmmsg` that sends the replies
-   * of the batch when it has been delivered (`data` must not change until
+   * kernel, or, for a reply to the sender of the datagram being delivered to
+   * `onMessage` as part of a receive batch of several, held for the one
+   * `sendmmsg` that sends the replies of the batch when it has been delivered (`data` must not change until
    * `onMessage` returns for the last datagram of the batch; a held reply that
    * then meets a full queue is queued, one that cannot be delivered is counted
    * in {@link stats} and reported via `onError`). `'queued'`: the peer's queue is full (EAGAIN), the datagram is
@@ -186,7 +186,8 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     }
     const uid = this.#peerUid.get(peer) ?? -1;
     if (this.#queue.has(peer)) return this.#queue.enqueue(peer, data, uid);
-    if (this.#inBatch && peer !== this.#connected) {
+    // Held: a reply to the sender of the datagram being delivered (an address the kernel gave).
+    if (this.#inBatch && peer === this.#lastPeer && peer !== this.#connected) {
       this.#heldData.push(data);
       this.#heldPeers.push(peer);
       this.#heldUids.push(uid);

@@ -147,9 +147,58 @@ describe('replies to a receive batch', () => {
     expect(server.stats()).toMatchObject({ sent: 1, droppedUnreachable: 2, pending: 0 });
     expect(errors.map((e) => (e as UnixTransportError).errno)).toEqual(['ECONNREFUSED']);
   });
+
+  it('sends at once, or throws, what is not a reply to the current sender', async () => {
+    const path = join(tempDir(), 'srv.sock');
+    const other = recorder();
+    const bystander = track(await openUnixReplySocket({ onMessage: other.onMessage }));
+    const outcomes: string[] = [];
+    const server: UnixTransport = track(
+      await bindUnixSocket(path, {
+        onMessage(data, peer) {
+          // To a peer that did not send this datagram: out before the batch ends.
+          server.send(text(`to bystander: ${str(data)}`), bystander.path!);
+          outcomes.push(String(server.stats().sent));
+          try {
+            server.send(text('x'), `/${'x'.repeat(200)}`);
+          } catch (e) {
+            outcomes.push((e as UnixTransportError).code);
+          }
+          server.send(text(`re: ${str(data)}`), peer);
+        },
+      }),
+    );
+    const mine = recorder();
+    const client = track(await openUnixReplySocket({ onMessage: mine.onMessage }));
+    client.send(text('a'), path);
+    client.send(text('b'), path);
+    await waitFor(() => mine.messages.length === 2 && other.messages.length === 2, 10_000);
+    // sent counts 1 after the first bystander send, 2 after the second: neither was held
+    expect(outcomes).toEqual(['1', 'INVALID_ARGUMENT', '2', 'INVALID_ARGUMENT']);
+    expect(mine.messages.map((m) => str(m.data))).toEqual(['re: a', 're: b']);
+    expect(server.stats()).toMatchObject({ sent: 4, dropped: 0 });
+  });
 });
 
 describe('sendMany', () => {
+  it('ends a run before a peer that is not a socket address, and throws for it alone', () => {
+    const socket = new (loadNative().UnixDatagramSocket)();
+    const target = rawClient();
+    try {
+      const bad = `/${'x'.repeat(200)}`;
+      const datas = [text('1'), text('2'), text('3')];
+      const peers = [target.path, bad, target.path];
+      const uids = [-1, -1, -1];
+      expect(socket.sendMany(datas, peers, uids, 0, 3)).toBe(1);
+      expect(() => socket.sendMany(datas, peers, uids, 1, 2)).toThrow(TypeError);
+      expect(socket.sendMany(datas, peers, uids, 2, 1)).toBe(1);
+    } finally {
+      socket.close();
+      target.socket.close();
+    }
+  });
+
+
   it('sends a run of trusted requesters at once and checks another uid alone', () => {
     // As an unprivileged user (nobody when run as root), so that uid 12345 is not trusted.
     const dir = tempDir();
