@@ -198,7 +198,6 @@ describe('sendMany', () => {
     }
   });
 
-
   it('sends a run of trusted requesters at once and checks another uid alone', () => {
     // As an unprivileged user (nobody when run as root), so that uid 12345 is not trusted.
     const dir = tempDir();
