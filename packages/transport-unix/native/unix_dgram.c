@@ -910,6 +910,50 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
   return make_int(env, (int64_t)r);
 }
 
+/* Element `at` of three parallel lists of a batch send: the bytes of
+ * datas[at] (a Uint8Array) and the values of the other two lists. 0 after
+ * throwing a TypeError naming `call`. */
+static int batch_element(napi_env env, napi_value *lists, uint32_t at, const char *call,
+                         void **data, size_t *length, napi_value *second, napi_value *third) {
+  napi_value d;
+  bool is_ta = false;
+  napi_typedarray_type tt = napi_int8_array;
+  if (napi_get_element(env, lists[0], at, &d) != napi_ok ||
+      napi_get_element(env, lists[1], at, second) != napi_ok ||
+      napi_get_element(env, lists[2], at, third) != napi_ok ||
+      napi_is_typedarray(env, d, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, d, &tt, length, data, NULL, NULL) != napi_ok ||
+      tt != napi_uint8_array) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: bad element", call);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return 0;
+  }
+  return 1;
+}
+
+/* One message of a sendmmsg() batch: `length` bytes at `data` to `addr`. */
+static void batch_message(struct mmsghdr *m, struct iovec *iov, void *data, size_t length,
+                          void *addr, socklen_t salen) {
+  iov->iov_base = length ? data : (void *)"";
+  iov->iov_len = length;
+  memset(m, 0, sizeof *m);
+  m->msg_hdr.msg_iov = iov;
+  m->msg_hdr.msg_iovlen = 1;
+  m->msg_hdr.msg_name = addr;
+  m->msg_hdr.msg_namelen = salen;
+}
+
+/* sendmmsg() of the first n messages without blocking: how many went out, or
+ * -errno when none did (-EAGAIN for EWOULDBLOCK too). */
+static napi_value send_batch(napi_env env, int fd, struct mmsghdr *msgs, int n) {
+  int r;
+  do r = sendmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
+  return make_int(env, r);
+}
+
 /* sendMany(datas: Uint8Array[], peers: string[], uids: number[], start, count)
  * -> how many datagrams, from index `start` on, went out (at most `count`,
  * at most MAX_BATCH), or -errno for datagram `start` when none did (-EAGAIN:
@@ -939,22 +983,12 @@ static napi_value sock_send_many(napi_env env, napi_callback_info info) {
   struct sockaddr_un addrs[MAX_BATCH];
   int n = 0;
   for (; n < (int)count; n++) {
-    napi_value d, p, u;
-    bool is_ta = false;
-    napi_typedarray_type tt = napi_int8_array;
+    napi_value p, u;
     size_t length = 0;
     void *data = NULL;
-    uint32_t at = (uint32_t)(start + n);
-    if (napi_get_element(env, argv[0], at, &d) != napi_ok ||
-        napi_get_element(env, argv[1], at, &p) != napi_ok ||
-        napi_get_element(env, argv[2], at, &u) != napi_ok ||
-        napi_is_typedarray(env, d, &is_ta) != napi_ok || !is_ta ||
-        napi_get_typedarray_info(env, d, &tt, &length, &data, NULL, NULL) != napi_ok ||
-        tt != napi_uint8_array) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
-                            "sendMany(datas, peers, uids, start, count): bad element");
+    if (!batch_element(env, argv, (uint32_t)(start + n), "sendMany(datas, peers, uids, start, count)",
+                       &data, &length, &p, &u))
       return NULL;
-    }
     int64_t uid = -1;
     if (!get_int_arg(env, u, "uid", -1, UINT32_MAX, &uid)) return NULL;
     socklen_t salen = to_sockaddr(env, p, &addrs[n]);
@@ -974,20 +1008,10 @@ static napi_value sock_send_many(napi_env env, napi_callback_info info) {
       ssize_t r = send_if_owned(s->fd, data, length, path, (uint32_t)uid);
       return make_int(env, r < 0 ? (int64_t)r : 1);
     }
-    iov[n].iov_base = length ? data : (void *)"";
-    iov[n].iov_len = length;
-    memset(&msgs[n], 0, sizeof msgs[n]);
-    msgs[n].msg_hdr.msg_iov = &iov[n];
-    msgs[n].msg_hdr.msg_iovlen = 1;
-    msgs[n].msg_hdr.msg_name = &addrs[n];
-    msgs[n].msg_hdr.msg_namelen = salen;
+    batch_message(&msgs[n], &iov[n], data, length, &addrs[n], salen);
   }
   if (n == 0) return make_int(env, 0);
-  int r;
-  do r = sendmmsg(s->fd, msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-  while (r < 0 && errno == EINTR);
-  if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
-  return make_int(env, r);
+  return send_batch(env, s->fd, msgs, n);
 }
 
 /* Reads an IP literal and a port into the sockaddr of `domain`. Returns its
@@ -1071,37 +1095,18 @@ static napi_value sock_send_inet_many(napi_env env, napi_callback_info info) {
   struct sockaddr_storage addrs[MAX_BATCH];
   int n = 0;
   for (; n < (int)count; n++) {
-    napi_value d, a, p;
-    bool is_ta = false;
-    napi_typedarray_type tt = napi_int8_array;
+    napi_value a, p;
     size_t length = 0;
     void *data = NULL;
-    if (napi_get_element(env, argv[0], (uint32_t)n, &d) != napi_ok ||
-        napi_get_element(env, argv[1], (uint32_t)n, &a) != napi_ok ||
-        napi_get_element(env, argv[2], (uint32_t)n, &p) != napi_ok ||
-        napi_is_typedarray(env, d, &is_ta) != napi_ok || !is_ta ||
-        napi_get_typedarray_info(env, d, &tt, &length, &data, NULL, NULL) != napi_ok ||
-        tt != napi_uint8_array) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
-                            "sendInetMany(datas, addresses, ports, count): bad element");
+    if (!batch_element(env, argv, (uint32_t)n, "sendInetMany(datas, addresses, ports, count)",
+                       &data, &length, &a, &p))
       return NULL;
-    }
     socklen_t salen = inet_addr_of(env, s->domain, a, p, &addrs[n]);
     if (salen == 0) break;
-    iov[n].iov_base = length ? data : (void *)"";
-    iov[n].iov_len = length;
-    memset(&msgs[n], 0, sizeof msgs[n]);
-    msgs[n].msg_hdr.msg_iov = &iov[n];
-    msgs[n].msg_hdr.msg_iovlen = 1;
-    msgs[n].msg_hdr.msg_name = &addrs[n];
-    msgs[n].msg_hdr.msg_namelen = salen;
+    batch_message(&msgs[n], &iov[n], data, length, &addrs[n], salen);
   }
   if (n == 0) return make_int(env, count == 0 ? 0 : -EINVAL);
-  int r;
-  do r = sendmmsg(s->fd, msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-  while (r < 0 && errno == EINTR);
-  if (r < 0) return make_int(env, errno == EWOULDBLOCK ? -EAGAIN : -errno);
-  return make_int(env, r);
+  return send_batch(env, s->fd, msgs, n);
 }
 
 /* The sender of datagram i as JS sees it: its address (from_sockaddr), or
