@@ -23,8 +23,10 @@ fi
 
 rm -rf "$copy"
 mkdir -p "$copy"
-cp -R "$pkg/src" "$pkg/test" "$pkg/native" "$pkg/binding.gyp" "$pkg/package.json" \
-  "$pkg/vitest.config.ts" "$copy/"
+cp -R "$pkg/src" "$pkg/test" "$pkg/native" "$pkg/scripts" "$pkg/prebuilds" "$pkg/README.md" \
+  "$pkg/package.json" "$pkg/vitest.config.ts" "$copy/"
+# node-gyp reads binding.gyp (which names its sources relative to itself) in the directory it runs in
+cp "$pkg/native/binding.gyp" "$pkg/native/"*.c "$copy/"
 # the package's tsconfig extends a path relative to itself
 echo '{ "extends": "../../tsconfig.json" }' >"$copy/tsconfig.json"
 
