@@ -125,6 +125,28 @@ export interface NativeBinding {
   };
 }
 
+/** Views of the addon's receive arena for in-place batches (see {@link NativeBatchCallback}). */
+export interface ArenaViews {
+  /** (bytes present, flags) of datagram i at 2i, 2i + 1. */
+  readonly meta: Int32Array;
+  /** (sender uid, sender gid) of datagram i at 2i, 2i + 1. */
+  readonly creds: Int32Array;
+}
+
+/** One arena per thread: new views only if the arena was replaced. */
+let arenaViews: ArenaViews | undefined;
+
+export function arenaViewsOf(arena: ArrayBuffer): ArenaViews {
+  if (arenaViews === undefined || arenaViews.meta.buffer !== arena) {
+    const { ARENA_META_OFFSET, ARENA_CREDS_OFFSET, MAX_BATCH } = loadNative().constants;
+    arenaViews = {
+      meta: new Int32Array(arena, ARENA_META_OFFSET, MAX_BATCH * 2),
+      creds: new Int32Array(arena, ARENA_CREDS_OFFSET, MAX_BATCH * 2),
+    };
+  }
+  return arenaViews;
+}
+
 let binding: NativeBinding | undefined;
 
 /**

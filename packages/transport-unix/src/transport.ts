@@ -7,7 +7,8 @@ import type {
   SendOutcome,
 } from '@mi-datagram/protocol';
 import { errnoName, printablePath, UnixTransportError, wrapError } from './errors.js';
-import { loadNative, type NativePeers, type NativeSocket } from './native.js';
+import { HeldReplies } from './held-replies.js';
+import { arenaViewsOf, type NativePeers, type NativeSocket } from './native.js';
 import type { ResolvedOptions, UnixPeer } from './options.js';
 import { type OwnedFile, removeOwnedFile } from './owned-file.js';
 import { newCounters, ReplyQueue, type UnixTransportStats } from './reply-queue.js';
@@ -21,27 +22,10 @@ const WHOLE: DatagramInfo = Object.freeze({ truncated: false });
 const TRUNCATED: DatagramInfo = Object.freeze({ truncated: true });
 
 const EAGAIN = osConstants.errno.EAGAIN;
-const EIO = osConstants.errno.EIO;
 /** The addon's receive slot (native/unix_dgram.c SLOT_SIZE): nothing longer is ever whole. */
 const RECEIVE_SLOT_SIZE = 65_536;
 /** Most senders whose uid is remembered for checking replies (then the memory starts afresh). */
 const MAX_KNOWN_PEERS = 4096;
-
-/**
- * The (length, flags) and (uid, gid) pairs of in-place batches, views of the addon's receive
- * arena (one per thread; new ones only if the arena was replaced).
- */
-let arenaMeta: Int32Array | undefined;
-let arenaCreds: Int32Array | undefined;
-
-function arenaMetaOf(arena: ArrayBuffer): Int32Array {
-  if (arenaMeta === undefined || arenaMeta.buffer !== arena) {
-    const { ARENA_META_OFFSET, ARENA_CREDS_OFFSET, MAX_BATCH } = loadNative().constants;
-    arenaMeta = new Int32Array(arena, ARENA_META_OFFSET, MAX_BATCH * 2);
-    arenaCreds = new Int32Array(arena, ARENA_CREDS_OFFSET, MAX_BATCH * 2);
-  }
-  return arenaMeta;
-}
 
 /** @internal how the constructor functions hand a socket to the class. */
 export interface UnixTransportInit {
@@ -77,14 +61,9 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   /** The peer the socket is connected to ({@link connect}), if any. */
   #connected: string | undefined;
   readonly #reported = new Set<string>();
-  /**
-   * While a receive batch of several datagrams is delivered, replies wait here and go out
-   * together at its end (one `sendmmsg`): one system call instead of one per reply.
-   */
+  /** While a receive batch of several datagrams is delivered, replies to it wait in #held. */
   #inBatch = false;
-  readonly #heldData: Uint8Array[] = [];
-  readonly #heldPeers: string[] = [];
-  readonly #heldUids: number[] = [];
+  readonly #held: HeldReplies;
 
   /** @internal use bindUnixSocket, adoptUnixSocket or openUnixReplySocket. */
   constructor(init: UnixTransportInit) {
@@ -104,6 +83,14 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
       },
       EAGAIN,
     );
+    this.#held = new HeldReplies({
+      socket: this.#socket,
+      counters,
+      queue: this.#queue,
+      closed: () => this.#closed !== undefined,
+      unreachable: (peer, r) => this.#unreachable(peer, r),
+      refused: (peer, err) => this.#report(wrapError(err, 'send()', peer)),
+    });
     if (this.#handler !== undefined) {
       // The addon runs every batch in the async context of this call (its own async
       // resource, created by poll()): onMessage sees the AsyncLocalStorage context the
@@ -136,13 +123,12 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
 
   /**
    * Sends one datagram to `peer` without blocking. `'sent'`: handed to the
-   * kernel, or, for a reply to the sender of the datagram being delivered to
-   * `onMessage` as part of a receive batch of several, held for the one
-   * `sendmmsg` that sends the replies of the batch when it has been delivered (`data` must not change until
-   * `onMessage` returns for the last datagram of the batch; a held reply that
-   * then meets a full queue is queued, one that cannot be delivered is counted
-   * in {@link stats} and reported via `onError`). `'queued'`: the peer's queue is full (EAGAIN), the datagram is
-   * copied and retried until `socketTimeout` ms pass. `'dropped'`: never
+   * kernel; a reply to the sender of a datagram that came in a receive batch of
+   * several is held and sent with the batch's other replies (one `sendmmsg`)
+   * once `onMessage` has returned for the last of them: its bytes must not
+   * change until then, and its fate (queued, dropped) shows in {@link stats}
+   * and `onError`. `'queued'`: the peer's queue is full (EAGAIN), the datagram
+   * is copied and retried until `socketTimeout` ms pass. `'dropped'`: never
    * sent (unbound or unreachable peer, pending limits, closed); counted and,
    * for an unreachable peer, reported via `onError`. Throws only for caller
    * errors (not a Uint8Array, bad peer, larger than `maxDatagramSize`).
@@ -188,9 +174,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     if (this.#queue.has(peer)) return this.#queue.enqueue(peer, data, uid);
     // Held: a reply to the sender of the datagram being delivered (an address the kernel gave).
     if (this.#inBatch && peer === this.#lastPeer && peer !== this.#connected) {
-      this.#heldData.push(data);
-      this.#heldPeers.push(peer);
-      this.#heldUids.push(uid);
+      this.#held.hold(data, peer, uid);
       return 'sent';
     }
     const r = this.#sendNow(data, peer, uid);
@@ -316,9 +300,10 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     if (handler === undefined) return;
     // In place: datagram i at i * SLOT_SIZE of the arena; copied: back to back after the headers.
     const inPlace = this.#options.zeroCopy;
-    const meta = inPlace ? arenaMetaOf(buffer) : new Int32Array(buffer, 0, count * 2);
+    const views = inPlace ? arenaViewsOf(buffer) : undefined;
+    const meta = views?.meta ?? new Int32Array(buffer, 0, count * 2);
     // The senders' credentials: only read when the sender changes (rarely).
-    let creds = inPlace ? arenaCreds : undefined;
+    let creds = views?.creds;
     let offset = inPlace ? 0 : count * 8;
     let failed = false;
     let firstError: unknown;
@@ -352,75 +337,13 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
       }
     } finally {
       this.#inBatch = false;
-      this.#sendHeld();
+      this.#held.send();
     }
     // A peer that just sent to us has likely drained some of its queue too:
     // flush waiting replies now rather than at the next retry tick.
     if (this.#closed === undefined) this.#queue.flushNow();
     if (failed) throw firstError;
   };
-
-  /**
-   * Sends the replies held during a receive batch, in order: runs of them in one `sendmmsg`
-   * each; one that meets a full queue (EAGAIN) waits in the reply queue, and so does every
-   * later one to the same peer; one that cannot be delivered is counted and reported as by
-   * {@link send}.
-   */
-  #sendHeld(): void {
-    const datas = this.#heldData;
-    const count = datas.length;
-    if (count === 0) return;
-    const peers = this.#heldPeers;
-    const uids = this.#heldUids;
-    const c = this.#counters;
-    const queue = this.#queue;
-    let done = 0;
-    try {
-      while (done < count) {
-        if (this.#closed !== undefined) {
-          c.dropped += count - done;
-          c.droppedClosed += count - done;
-          break;
-        }
-        const peer = peers[done] as string;
-        if (queue.has(peer)) {
-          queue.enqueue(peer, datas[done] as Uint8Array, uids[done] as number);
-          done++;
-          continue;
-        }
-        // A run may not pass a reply whose peer has replies waiting (they keep their order).
-        let end = done + 1;
-        if (queue.count === 0) end = count;
-        else while (end < count && !queue.has(peers[end] as string)) end++;
-        let r: number;
-        try {
-          r = this.#socket.sendMany(datas, peers, uids, done, end - done);
-        } catch (err) {
-          // Only for a peer the addon cannot read as an address (never one it received from).
-          c.dropped++;
-          c.droppedUnreachable++;
-          this.#report(wrapError(err, 'send()', peer));
-          done++;
-          continue;
-        }
-        if (r > 0) {
-          c.sent += r;
-          done += r;
-        } else if (r === -EAGAIN) {
-          queue.enqueue(peer, datas[done] as Uint8Array, uids[done] as number);
-          done++;
-        } else {
-          // (0 cannot come back for a non-empty run; it is treated as a failed send.)
-          this.#unreachable(peer, r < 0 ? r : -EIO);
-          done++;
-        }
-      }
-    } finally {
-      datas.length = 0;
-      peers.length = 0;
-      uids.length = 0;
-    }
-  }
 
   /** Remembers a sender (the addon names one only when it changes) and the uid it sent with. */
   #newSender(peer: UnixPeer, uid: number): void {
