@@ -28,22 +28,33 @@ export class HeldReplies {
   readonly #peers: string[] = [];
   readonly #uids: number[] = [];
 
+  /** True while a receive batch of several datagrams is being delivered; {@link send} ends it. */
+  batching = false;
+
   constructor(host: HeldRepliesHost) {
     this.#host = host;
   }
 
-  hold(data: Uint8Array, peer: string, uid: number): void {
+  /**
+   * Holds a reply while batching, if it goes to `current` (the sender of the datagram being
+   * delivered: an address the kernel gave) or to a peer whose earlier replies are held (they
+   * keep their order). False: send it now.
+   */
+  hold(data: Uint8Array, peer: string, uid: number, current: string | null): boolean {
+    if (!this.batching || (peer !== current && !this.#peers.includes(peer))) return false;
     this.#datas.push(data);
     this.#peers.push(peer);
     this.#uids.push(uid);
+    return true;
   }
 
   /**
-   * Sends what is held, in order. One that meets a full queue (EAGAIN) waits in the reply
+   * Ends the batch and sends what is held, in order. One that meets a full queue (EAGAIN) waits in the reply
    * queue, and so does every later one to the same peer; one that cannot be delivered is
    * counted and reported as a direct send would be.
    */
   send(): void {
+    this.batching = false;
     const datas = this.#datas;
     const count = datas.length;
     if (count === 0) return;

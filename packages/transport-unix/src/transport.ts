@@ -61,8 +61,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
   /** The peer the socket is connected to ({@link connect}), if any. */
   #connected: string | undefined;
   readonly #reported = new Set<string>();
-  /** While a receive batch of several datagrams is delivered, replies to it wait in #held. */
-  #inBatch = false;
+  /** Replies to a receive batch of several datagrams, sent together when it has been delivered. */
   readonly #held: HeldReplies;
 
   /** @internal use bindUnixSocket, adoptUnixSocket or openUnixReplySocket. */
@@ -172,11 +171,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     }
     const uid = this.#peerUid.get(peer) ?? -1;
     if (this.#queue.has(peer)) return this.#queue.enqueue(peer, data, uid);
-    // Held: a reply to the sender of the datagram being delivered (an address the kernel gave).
-    if (this.#inBatch && peer === this.#lastPeer && peer !== this.#connected) {
-      this.#held.hold(data, peer, uid);
-      return 'sent';
-    }
+    if (peer !== this.#connected && this.#held.hold(data, peer, uid, this.#lastPeer)) return 'sent';
     const r = this.#sendNow(data, peer, uid);
     if (r >= 0) {
       c.sent++;
@@ -310,7 +305,7 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
     const c = this.#counters;
     // The reply to a lone request goes out at once, before whatever its handler does after
     // answering; the replies to a batch of several go out together when it has been delivered.
-    this.#inBatch = count > 1;
+    this.#held.batching = count > 1;
     try {
       for (let i = 0; i < count && this.#closed === undefined; i++) {
         const length = meta[2 * i] ?? 0;
@@ -336,7 +331,6 @@ export class UnixTransport implements DatagramTransport<UnixPeer> {
         }
       }
     } finally {
-      this.#inBatch = false;
       this.#held.send();
     }
     // A peer that just sent to us has likely drained some of its queue too:

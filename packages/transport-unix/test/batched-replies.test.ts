@@ -148,6 +148,28 @@ describe('replies to a receive batch', () => {
     expect(errors.map((e) => (e as UnixTransportError).errno)).toEqual(['ECONNREFUSED']);
   });
 
+  it('keeps the order of replies to an earlier sender of the batch', async () => {
+    const path = join(tempDir(), 'srv.sock');
+    const first = recorder();
+    const a = track(await openUnixReplySocket({ onMessage: first.onMessage }));
+    const server: UnixTransport = track(
+      await bindUnixSocket(path, {
+        onMessage(data, peer) {
+          server.send(text(`re: ${str(data)}`), peer);
+          // While the second request is handled: one more to the first sender, after its reply.
+          if (str(data) === 'b') server.send(text('more for a'), a.path!);
+        },
+      }),
+    );
+    const second = recorder();
+    const b = track(await openUnixReplySocket({ onMessage: second.onMessage }));
+    a.send(text('a'), path);
+    b.send(text('b'), path);
+    await waitFor(() => first.messages.length === 2 && second.messages.length === 1, 10_000);
+    expect(first.messages.map((m) => str(m.data))).toEqual(['re: a', 'more for a']);
+    expect(server.stats()).toMatchObject({ sent: 3, dropped: 0 });
+  });
+
   it('sends at once, or throws, what is not a reply to the current sender', async () => {
     const path = join(tempDir(), 'srv.sock');
     const other = recorder();
