@@ -786,13 +786,17 @@ static socklen_t proc_fd_addr(int fd, struct sockaddr_un *sa) {
   return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
 }
 
-/* sendto() a socket file only if it is owned by `uid`: the file is opened
+/* sendto() the socket file at `sa` only if it is owned by `uid`: the file is opened
  * with O_PATH|O_NOFOLLOW (no symlink as the last component), checked with
  * fstat (a socket, owner uid) and the datagram goes through that handle
  * (/proc/self/fd/N), so a path swapped after the check is not followed.
  * -EACCES when it is not such a file. */
-static ssize_t send_if_owned(int fd, const void *data, size_t length, const char *path,
-                             uint32_t uid) {
+static ssize_t send_if_owned(int fd, const void *data, size_t length,
+                             const struct sockaddr_un *sa, uint32_t uid) {
+  /* sun_path need not hold a terminator (a path of all 108 bytes) */
+  char path[SUN_PATH_MAX + 1];
+  memcpy(path, sa->sun_path, SUN_PATH_MAX);
+  path[SUN_PATH_MAX] = '\0';
   int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (pfd < 0) return errno == ELOOP ? -EACCES : -errno;
   struct stat st;
@@ -852,6 +856,14 @@ static int requester_trusted(uid_t uid) {
   return uid == euid;
 }
 
+/* Whether a reply to the socket file at `sa` for a requester with credentials
+ * `uid` (-1 or UINT32_MAX: none) must go through send_if_owned: a file path
+ * (not an abstract name) and a requester that is neither root nor us. */
+static int owner_check_needed(int64_t uid, const struct sockaddr_un *sa) {
+  return uid >= 0 && uid != (int64_t)UINT32_MAX && sa->sun_path[0] != '\0' &&
+         !requester_trusted((uid_t)uid);
+}
+
 /* send(data: Uint8Array, peer: string | null, uid?: number) -> bytes sent, or
  * -errno (EAGAIN/EWOULDBLOCK come back as -EAGAIN: the peer's queue or our
  * send buffer is full). peer null: to the connected peer (no address lookup
@@ -893,14 +905,8 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
     if (ut != napi_undefined && !get_int_arg(env, argv[2], "uid", -1, UINT32_MAX, &uid))
       return NULL;
   }
-  if (uid >= 0 && uid != (int64_t)UINT32_MAX && salen && sa.sun_path[0] != '\0' &&
-      !requester_trusted((uid_t)uid)) {
-    /* sun_path need not hold a terminator (a path of all 108 bytes) */
-    char path[SUN_PATH_MAX + 1];
-    memcpy(path, sa.sun_path, SUN_PATH_MAX);
-    path[SUN_PATH_MAX] = '\0';
-    return make_int(env, (int64_t)send_if_owned(s->fd, data, length, path, (uint32_t)uid));
-  }
+  if (salen && owner_check_needed(uid, &sa))
+    return make_int(env, (int64_t)send_if_owned(s->fd, data, length, &sa, (uint32_t)uid));
   ssize_t r;
   do r = salen ? sendto(s->fd, length ? data : "", length, MSG_DONTWAIT | MSG_NOSIGNAL,
                         (struct sockaddr *)&sa, salen)
@@ -999,13 +1005,9 @@ static napi_value sock_send_many(napi_env env, napi_callback_info info) {
       napi_get_and_clear_last_exception(env, &ignored);
       break;
     }
-    if (uid >= 0 && uid != (int64_t)UINT32_MAX && addrs[n].sun_path[0] != '\0' &&
-        !requester_trusted((uid_t)uid)) {
+    if (owner_check_needed(uid, &addrs[n])) {
       if (n > 0) break;
-      char path[SUN_PATH_MAX + 1];
-      memcpy(path, addrs[0].sun_path, SUN_PATH_MAX);
-      path[SUN_PATH_MAX] = '\0';
-      ssize_t r = send_if_owned(s->fd, data, length, path, (uint32_t)uid);
+      ssize_t r = send_if_owned(s->fd, data, length, &addrs[0], (uint32_t)uid);
       return make_int(env, r < 0 ? (int64_t)r : 1);
     }
     batch_message(&msgs[n], &iov[n], data, length, &addrs[n], salen);
