@@ -49,9 +49,9 @@ export class HeldReplies {
   }
 
   /**
-   * Ends the batch and sends what is held, in order. One that meets a full queue (EAGAIN) waits in the reply
-   * queue, and so does every later one to the same peer; one that cannot be delivered is
-   * counted and reported as a direct send would be.
+   * Ends the batch and sends what is held, in order. One that meets a full queue (EAGAIN)
+   * waits in the reply queue, and so does every later one to the same peer; one that cannot
+   * be delivered is counted and reported as a direct send would be.
    */
   send(): void {
     this.batching = false;
@@ -79,8 +79,7 @@ export class HeldReplies {
         }
         // A run may not pass a reply whose peer has replies waiting (they keep their order).
         let end = done + 1;
-        if (queue.count === 0) end = count;
-        else while (end < count && !queue.has(peers[end] as string)) end++;
+        while (end < count && !queue.has(peers[end] as string)) end++;
         let r: number;
         try {
           r = host.socket.sendMany(datas, peers, uids, done, end - done);
