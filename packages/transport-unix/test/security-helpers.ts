@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 export const isRoot = process.getuid?.() === 0;
 export const NOBODY = 65534;
@@ -75,4 +75,28 @@ export function startAs(
   });
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return { child, lines, exited };
+}
+
+/**
+ * Runs `script` as an unprivileged user (nobody when the tests run as root, else the current
+ * user) with `target` (a socket bound at a fresh path in `dir`, which must be writable by that
+ * user), `t` (that socket) and `me` (the user's uid) defined. The script calls
+ * `done(value)` once; `value` is returned, after checking that `me` is neither root nor 12345,
+ * the uid the scripts use for "another requester".
+ */
+export function runUnprivileged<T>(script: string, dir: string): T {
+  const r = runAs(
+    `const target = require('node:path').join(args[0], 't.sock');
+     const t = new m.UnixDatagramSocket(); t.bind(target);
+     const me = process.geteuid();
+     const done = (value) => console.log(JSON.stringify([me, value]));
+     ${script}`,
+    [dir],
+    isRoot ? NOBODY : undefined,
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const [me, value] = JSON.parse(r.stdout) as [number, T];
+  expect(me).not.toBe(0);
+  expect(me).not.toBe(12345);
+  return value;
 }
